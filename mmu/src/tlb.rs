@@ -1,0 +1,129 @@
+//! A direct-mapped software TLB.
+//!
+//! Translating every access through a two-level page walk would cost two
+//! memory reads per guest access. The TLB remembers the result per virtual
+//! page, separately for reads, writes and instruction fetches (their
+//! permissions differ), as a tag and a *RAM offset delta*: for a hit,
+//! `ram_offset = vaddr + delta`. So the hit path is an index, a compare and an
+//! add, which the JIT emits inline.
+//!
+//! Rules that keep it correct:
+//! - an entry is filled only after a translation that *succeeded for that
+//!   access kind*, and only for RAM (devices always take the slow path);
+//! - the write side is filled only for plain pages (not code, not devices), so a
+//!   store hit never needs a check, and only once the walker has set the
+//!   PTE's D bit;
+//! - everything is flushed on `sfence.vma`, `satp` writes, privilege changes
+//!   and `mstatus` changes that affect translation (MPRV, MPP, SUM, MXR);
+//! - the write entry of a page is dropped when that page becomes a code page.
+//!
+//! Because both engines fill and flush the TLB through the same functions in
+//! the same instruction order, its contents are part of the state they agree
+//! on; it can never make them diverge.
+
+/// Number of entries per access kind (a power of two).
+pub const TLB_ENTRIES: usize = 256;
+
+/// One cached translation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[repr(C)]
+pub struct TlbEntry {
+    /// `vaddr & !0xfff | 1` for a valid entry; 0 when empty (bit 0 is the
+    /// valid bit, so no address can match an empty entry).
+    pub tag: u32,
+    /// Add to a virtual address in this page to get its RAM offset.
+    pub delta: u32,
+}
+
+/// The three TLBs: data reads, data writes and instruction fetches.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[repr(C)]
+pub struct Tlb {
+    /// Entries for loads (and the read half of nothing else).
+    pub read: [TlbEntry; TLB_ENTRIES],
+    /// Entries for stores (plain pages only).
+    pub write: [TlbEntry; TLB_ENTRIES],
+    /// Entries for instruction fetch.
+    pub fetch: [TlbEntry; TLB_ENTRIES],
+}
+
+impl Default for Tlb {
+    fn default() -> Self {
+        Tlb {
+            read: [TlbEntry::default(); TLB_ENTRIES],
+            write: [TlbEntry::default(); TLB_ENTRIES],
+            fetch: [TlbEntry::default(); TLB_ENTRIES],
+        }
+    }
+}
+
+/// Which TLB (and which permission) an access uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// A load (also `lr.w`).
+    Read,
+    /// A store, `sc.w` or AMO.
+    Write,
+    /// An instruction fetch.
+    Fetch,
+}
+
+impl Tlb {
+    /// Index of the entry for a virtual address.
+    #[inline(always)]
+    pub const fn index(vaddr: u32) -> usize {
+        (vaddr >> 12) as usize & (TLB_ENTRIES - 1)
+    }
+
+    /// The tag a valid entry for this address holds.
+    #[inline(always)]
+    pub const fn tag(vaddr: u32) -> u32 {
+        (vaddr & !0xfff) | 1
+    }
+
+    /// The entries of one access kind.
+    #[inline(always)]
+    pub fn side(&self, access: Access) -> &[TlbEntry; TLB_ENTRIES] {
+        match access {
+            Access::Read => &self.read,
+            Access::Write => &self.write,
+            Access::Fetch => &self.fetch,
+        }
+    }
+
+    /// Look up the RAM offset of `vaddr` for an access of `len` bytes that stays
+    /// inside one page.
+    #[inline(always)]
+    pub fn lookup(&self, access: Access, vaddr: u32, len: u32) -> Option<u32> {
+        let e = &self.side(access)[Self::index(vaddr)];
+        (e.tag == Self::tag(vaddr) && (vaddr & 0xfff) + len <= 4096).then(|| vaddr.wrapping_add(e.delta))
+    }
+
+    /// Remember that `vaddr`'s page maps to the RAM page at `ram_offset`.
+    pub fn fill(&mut self, access: Access, vaddr: u32, ram_offset: u32) {
+        let side = match access {
+            Access::Read => &mut self.read,
+            Access::Write => &mut self.write,
+            Access::Fetch => &mut self.fetch,
+        };
+        side[Self::index(vaddr)] = TlbEntry {
+            tag: Self::tag(vaddr),
+            delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff),
+        };
+    }
+
+    /// Forget every translation.
+    pub fn flush(&mut self) {
+        *self = Tlb::default();
+    }
+
+    /// Drop write entries that point at the RAM page holding `ram_offset`.
+    pub fn drop_writes_to(&mut self, ram_offset: u32) {
+        let page = ram_offset & !0xfff;
+        for e in self.write.iter_mut() {
+            if e.tag != 0 && (e.tag & !0xfff).wrapping_add(e.delta) == page {
+                *e = TlbEntry::default();
+            }
+        }
+    }
+}
