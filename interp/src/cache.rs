@@ -32,12 +32,14 @@ pub struct Op {
 }
 
 /// A basic block of predecoded instructions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Block {
     /// RAM offset of the first instruction.
     pub start: u32,
     /// The instructions, in order; only the last may end the block.
     pub ops: Box<[Op]>,
+    /// `ops` without the last one, lowered to specialised handlers.
+    pub body: Box<[crate::fast::BodyOp]>,
     /// Total encoded bytes.
     pub bytes: u32,
 }
@@ -67,7 +69,8 @@ pub fn decode_block(m: &Machine, start: u32) -> Option<Block> {
             break;
         }
     }
-    (!ops.is_empty()).then(|| Block { start, ops: ops.into_boxed_slice(), bytes: at - start })
+    let body = ops.iter().take(ops.len().saturating_sub(1)).map(|o| crate::fast::lower(o.inst, o.len)).collect();
+    (!ops.is_empty()).then(|| Block { start, ops: ops.into_boxed_slice(), body, bytes: at - start })
 }
 
 /// Blocks of one RAM page.

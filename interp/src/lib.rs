@@ -24,6 +24,7 @@
 
 pub mod cache;
 pub mod exec;
+pub mod fast;
 
 pub use cache::{decode_block, Block, BlockCache, Op, MAX_BLOCK_LEN};
 pub use exec::{execute, Step};
@@ -100,13 +101,19 @@ impl Interpreter {
             Ok(off) => off,
             Err(trap) => return m.raise(trap),
         };
+        // The fetch walk may have set an A bit in a page that holds code.
+        self.sync_invalidations(m);
         self.blocks_executed += 1;
         let Some(block) = self.cache.get(m, off) else {
             return step_uncached(m, &mut None);
         };
         let budget = limit - m.hart.instret;
-        let n = block.ops.len().min(usize::try_from(budget).unwrap_or(usize::MAX));
-        run_ops(m, &block.ops[..n], pc, &mut None)
+        if budget >= block.ops.len() as u64 {
+            run_block_fast(m, block, pc)
+        } else {
+            let n = usize::try_from(budget).unwrap_or(0);
+            run_ops(m, &block.ops[..n], pc, &mut None)
+        }
     }
 
     fn run_traced(&mut self, m: &mut Machine, limit: u64) -> Exit {
@@ -142,8 +149,8 @@ impl Interpreter {
     /// Work done between blocks: budget, invalidations, interrupts, device exits.
     #[inline]
     fn boundary(&mut self, m: &mut Machine, limit: u64) -> Option<Exit> {
-        if let Some(exit) = m.take_pending_exit() {
-            return Some(exit);
+        if m.pending_exit.is_some() {
+            return m.take_pending_exit();
         }
         if m.hart.instret >= limit {
             return Some(Exit::InstructionLimit);
@@ -179,48 +186,92 @@ impl Engine for Interpreter {
 /// Execute predecoded instructions starting at `pc`, stopping early at a
 /// trap, a taken jump or an instruction that ends the block. Leaves `pc` and
 /// `instret` exact.
+///
+/// Only the last op of a block can transfer control or touch privileged
+/// state, so the body runs through the lean [`exec::execute_body`] and only
+/// the last op through the full [`execute`].
 #[inline(always)]
 fn run_ops(m: &mut Machine, ops: &[Op], mut pc: u32, tracer: &mut Option<Box<dyn Tracer>>) -> Option<Exit> {
     let start = m.hart.instret;
     m.stop_block = false;
-    for (i, op) in ops.iter().enumerate() {
+    let Some((last, body)) = ops.split_last() else {
+        return None;
+    };
+    for (i, op) in body.iter().enumerate() {
         if let Some(t) = tracer {
             t.before(m, pc, &Decoded { inst: op.inst, len: op.len });
         }
-        m.hart.instret = start + i as u64;
-        let len = u32::from(op.len);
-        match execute(m, op.inst, pc, len) {
-            Ok(Step::Next(next)) => {
+        match exec::execute_body(m, &op.inst, pc) {
+            Ok(false) => {}
+            Ok(true) => {
+                // A store hit a code page or a device: end the block here.
                 m.hart.x[0] = 0;
-                if next != pc.wrapping_add(len) {
-                    // A taken branch or jump: always the last op.
-                    m.hart.pc = next;
-                    m.hart.instret += 1;
-                    return None;
-                }
-                pc = next;
-            }
-            Ok(Step::EndBlock(next)) => {
-                m.hart.x[0] = 0;
-                m.hart.pc = next;
-                m.hart.instret += 1;
+                m.hart.pc = pc.wrapping_add(u32::from(op.len));
+                m.hart.instret = start + i as u64 + 1;
                 return None;
-            }
-            Ok(Step::Exit(next, exit)) => {
-                m.hart.x[0] = 0;
-                m.hart.pc = next;
-                m.hart.instret += 1;
-                return Some(exit);
             }
             Err(trap) => {
                 m.hart.pc = pc;
+                m.hart.instret = start + i as u64;
                 return m.raise(trap);
             }
         }
+        m.hart.x[0] = 0;
+        pc = pc.wrapping_add(u32::from(op.len));
     }
-    m.hart.pc = pc;
-    m.hart.instret = start + ops.len() as u64;
-    None
+    if let Some(t) = tracer {
+        t.before(m, pc, &Decoded { inst: last.inst, len: last.len });
+    }
+    let retired = start + body.len() as u64;
+    m.hart.instret = retired;
+    match execute(m, last.inst, pc, u32::from(last.len)) {
+        Ok(Step::Next(next) | Step::EndBlock(next)) => {
+            m.hart.x[0] = 0;
+            m.hart.pc = next;
+            m.hart.instret = retired + 1;
+            None
+        }
+        Ok(Step::Exit(next, exit)) => {
+            m.hart.x[0] = 0;
+            m.hart.pc = next;
+            m.hart.instret = retired + 1;
+            Some(exit)
+        }
+        Err(trap) => {
+            m.hart.pc = pc;
+            m.hart.instret = retired;
+            m.raise(trap)
+        }
+    }
+}
+
+/// Execute a whole block: the body through its specialised handlers, the last
+/// op through [`execute`]. Same contract as [`run_ops`].
+#[inline(always)]
+fn run_block_fast(m: &mut Machine, block: &Block, mut pc: u32) -> Option<Exit> {
+    let start = m.hart.instret;
+    m.stop_block = false;
+    for (i, op) in block.body.iter().enumerate() {
+        match (op.run)(m, op, pc) {
+            Ok(false) => {}
+            Ok(true) => {
+                m.hart.x[0] = 0;
+                m.hart.pc = pc.wrapping_add(u32::from(op.len));
+                m.hart.instret = start + i as u64 + 1;
+                return None;
+            }
+            Err(trap) => {
+                m.hart.pc = pc;
+                m.hart.instret = start + i as u64;
+                return m.raise(trap);
+            }
+        }
+        m.hart.x[0] = 0;
+        pc = pc.wrapping_add(u32::from(op.len));
+    }
+    m.hart.instret = start + block.body.len() as u64;
+    let last = block.ops.len() - 1;
+    run_ops(m, &block.ops[last..], pc, &mut None)
 }
 
 /// Execute one instruction that straddles a page boundary (so no block holds

@@ -251,7 +251,12 @@ impl CsrOp {
 ///
 /// Immediates are stored already sign-extended and scaled, exactly as the
 /// instruction uses them, so no consumer repeats the bit shuffling.
+///
+/// `repr(u8)` gives the enum an explicit tag byte: without it the compiler
+/// hides the variant in spare bits of the fields, and every dispatch in the
+/// interpreter would first have to compute which variant it is looking at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Inst {
     /// `rd = imm` (imm has its low 12 bits clear).
     Lui {

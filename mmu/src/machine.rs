@@ -79,6 +79,16 @@ pub struct Machine {
     pub stop_block: bool,
     trap_streak: u32,
     last_trap_instret: u64,
+    /// Unique per machine (and per clone), so an engine that keeps per-machine
+    /// caches can tell when it is handed a different machine.
+    id: u64,
+}
+
+/// Source of [`Machine::id`] values.
+static NEXT_MACHINE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_machine_id() -> u64 {
+    NEXT_MACHINE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Machine {
@@ -99,7 +109,32 @@ impl Machine {
             stop_block: false,
             trap_streak: 0,
             last_trap_instret: u64::MAX,
+            id: next_machine_id(),
         })
+    }
+
+    /// A full copy of the machine (RAM included), e.g. for running a second
+    /// engine from the same state.
+    pub fn try_clone(&self) -> Result<Machine, MachineError> {
+        Ok(Machine {
+            hart: self.hart.clone(),
+            tlb: self.tlb.clone(),
+            ram: self.ram.try_clone()?,
+            htif: self.htif,
+            console: self.console.clone(),
+            mode: self.mode,
+            pending_exit: self.pending_exit,
+            stop_block: self.stop_block,
+            trap_streak: self.trap_streak,
+            last_trap_instret: self.last_trap_instret,
+            id: next_machine_id(),
+        })
+    }
+
+    /// An identifier no other machine in this process has (clones get a new
+    /// one). Engines key per-machine caches (RAM offset -> code) by it.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Install the HTIF mailbox at these physical addresses (from the ELF).

@@ -39,6 +39,18 @@ impl Ram {
         Ok(Ram { map, flags: vec![0; (size / PAGE_SIZE) as usize], invalidated: Vec::new() })
     }
 
+    /// A copy of this RAM (contents and flags) in a new mapping.
+    pub fn try_clone(&self) -> std::io::Result<Ram> {
+        let mut map = MmapMut::map_anon(self.map.len())?;
+        // Copy only pages that were ever written to keep untouched pages lazy.
+        for (dst, src) in map.chunks_mut(PAGE_SIZE as usize).zip(self.map.chunks(PAGE_SIZE as usize)) {
+            if src.iter().any(|&b| b != 0) {
+                dst.copy_from_slice(src);
+            }
+        }
+        Ok(Ram { map, flags: self.flags.clone(), invalidated: self.invalidated.clone() })
+    }
+
     /// RAM size in bytes.
     pub fn size(&self) -> u32 {
         self.map.len() as u32

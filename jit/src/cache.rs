@@ -1,0 +1,118 @@
+//! The two caches of the JIT.
+//!
+//! - [`CodeCache`]: compiled code, keyed by the block's **bytes**. It lives in
+//!   the engine and outlives any one machine: the same contract code loaded
+//!   into another frame, another transaction or another machine hits it. The
+//!   key is the exact byte string (compared in full on lookup, so a hash
+//!   collision can never run the wrong code); since a block's instructions,
+//!   length and exits are a function of its bytes and compiled code takes the
+//!   pc as a parameter, equal bytes mean interchangeable code.
+//! - [`BlockMap`]: per machine, RAM offset -> what the engine knows about the
+//!   block that starts there (cold with an execution count, compiled, or not
+//!   compilable). Organised like the interpreter's cache (a table per RAM
+//!   page, a slot per 2-byte offset) so a lookup is two indexings, and
+//!   dropped page by page when the MMU reports a write to a code page.
+
+use std::collections::HashMap;
+
+use avm_mmu::memory::PAGE_SIZE;
+
+use crate::helpers::BlockFn;
+
+/// A compiled block, ready to run.
+#[derive(Clone, Copy, Debug)]
+pub struct CodeRef {
+    /// Entry point.
+    pub func: BlockFn,
+    /// Instructions in the block: the budget it needs to be entered.
+    pub len: u32,
+}
+
+/// Compiled code by block content.
+#[derive(Default)]
+pub struct CodeCache {
+    map: HashMap<Box<[u8]>, CodeRef>,
+    /// Machine-code bytes held.
+    pub code_bytes: u64,
+}
+
+impl CodeCache {
+    /// The compiled code for a block with exactly these bytes.
+    pub fn get(&self, bytes: &[u8]) -> Option<CodeRef> {
+        self.map.get(bytes).copied()
+    }
+
+    /// Remember compiled code for these bytes.
+    pub fn insert(&mut self, bytes: &[u8], code: CodeRef, code_size: u32) {
+        self.map.insert(bytes.into(), code);
+        self.code_bytes += u64::from(code_size);
+    }
+
+    /// Number of distinct compiled blocks.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// True if nothing is compiled.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// What the engine knows about the block at one RAM offset.
+#[derive(Clone, Copy, Debug)]
+pub enum Entry {
+    /// Interpreted so far, this many times.
+    Cold(u32),
+    /// Compiled.
+    Hot(CodeRef),
+    /// Never compiled here: the first instruction straddles the page end,
+    /// translation failed, or the compile budget is spent.
+    Interp,
+}
+
+const SLOTS: usize = (PAGE_SIZE / 2) as usize;
+
+struct Page {
+    /// Index + 1 into `entries` for each 2-byte slot; 0 = unknown.
+    slots: Box<[u32; SLOTS]>,
+    entries: Vec<Entry>,
+}
+
+/// Per-machine map from RAM offset to [`Entry`].
+#[derive(Default)]
+pub struct BlockMap {
+    pages: Vec<Option<Box<Page>>>,
+}
+
+impl BlockMap {
+    /// The entry for the block at RAM offset `off`, created cold if unknown.
+    #[inline]
+    pub fn entry(&mut self, off: u32) -> &mut Entry {
+        let page = (off / PAGE_SIZE) as usize;
+        let slot = ((off % PAGE_SIZE) / 2) as usize;
+        if self.pages.len() <= page {
+            self.pages.resize_with(page + 1, || None);
+        }
+        let p = self.pages[page].get_or_insert_with(|| Box::new(Page { slots: Box::new([0; SLOTS]), entries: Vec::new() }));
+        let mut idx = p.slots[slot] as usize;
+        if idx == 0 {
+            p.entries.push(Entry::Cold(0));
+            idx = p.entries.len();
+            p.slots[slot] = idx as u32;
+        }
+        &mut p.entries[idx - 1]
+    }
+
+    /// Forget every block of RAM page `page` (offset / 4096).
+    pub fn invalidate_page(&mut self, page: u32) {
+        if let Some(p) = self.pages.get_mut(page as usize) {
+            *p = None;
+        }
+    }
+
+    /// Forget everything (another machine).
+    pub fn clear(&mut self) {
+        self.pages.clear();
+    }
+}

@@ -1,0 +1,280 @@
+//! [`JitEngine`]: the dispatcher that decides, block by block, whether to run
+//! compiled code or the interpreter, and keeps both in step with the MMU.
+
+use std::time::{Duration, Instant};
+
+use avm_interp::{decode_block, Interpreter};
+use avm_mmu::{Engine, Exit, Machine};
+
+use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
+use crate::helpers::{JitCtx, STATUS_END, STATUS_EXIT, STATUS_TRAP};
+use crate::translate::Translator;
+
+/// Settings of the JIT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JitConfig {
+    /// A block is compiled once it has been interpreted this many times
+    /// (0 = compile on first use).
+    pub threshold: u32,
+    /// Compile budget: at most this many blocks are ever compiled by one
+    /// engine; beyond it cold code stays interpreted (JIT bombs).
+    pub max_blocks: usize,
+    /// Compile budget: at most this many bytes of machine code.
+    pub max_code_bytes: u64,
+    /// Run the interpreter in lockstep and stop at the first difference
+    /// (see [`crate::crosscheck`]). Defaults to `AVM_CROSSCHECK=1`.
+    pub crosscheck: bool,
+}
+
+/// Default [`JitConfig::threshold`].
+pub const DEFAULT_THRESHOLD: u32 = 16;
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        JitConfig {
+            threshold: DEFAULT_THRESHOLD,
+            max_blocks: 8192,
+            max_code_bytes: 32 << 20,
+            crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),
+        }
+    }
+}
+
+/// Counters of the JIT's work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Blocks translated by Cranelift.
+    pub blocks_compiled: u64,
+    /// Blocks Cranelift failed to translate (interpreted instead).
+    pub compile_failures: u64,
+    /// Block executions in compiled code.
+    pub blocks_run_compiled: u64,
+    /// Block executions in the interpreter (cold code, budget remainders,
+    /// code beyond the compile budget).
+    pub blocks_run_interpreted: u64,
+    /// Hot blocks whose code was found in the content-keyed cache.
+    pub cache_hits: u64,
+    /// Hot blocks that had to be compiled.
+    pub cache_misses: u64,
+    /// Hot blocks left to the interpreter because the budget is spent.
+    pub budget_refusals: u64,
+    /// Time spent in Cranelift.
+    pub compile_time: Duration,
+    /// Machine-code bytes produced.
+    pub code_bytes: u64,
+}
+
+/// The Cranelift basic-block JIT, an [`Engine`].
+pub struct JitEngine {
+    config: JitConfig,
+    /// `None` if Cranelift does not support this host: everything is
+    /// interpreted, which is slower but never different.
+    translator: Option<Translator>,
+    code: CodeCache,
+    map: BlockMap,
+    machine_id: u64,
+    pub(crate) interp: Interpreter,
+    ctx: Box<JitCtx>,
+    stats: JitStats,
+}
+
+impl Default for JitEngine {
+    fn default() -> Self {
+        JitEngine::new(JitConfig::default())
+    }
+}
+
+impl JitEngine {
+    /// An engine with empty caches.
+    pub fn new(config: JitConfig) -> JitEngine {
+        JitEngine {
+            config,
+            translator: Translator::new().ok(),
+            code: CodeCache::default(),
+            map: BlockMap::default(),
+            machine_id: 0,
+            interp: Interpreter::new(),
+            ctx: Box::default(),
+            stats: JitStats::default(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &JitConfig {
+        &self.config
+    }
+
+    /// Work counters.
+    pub fn stats(&self) -> JitStats {
+        JitStats { code_bytes: self.code.code_bytes, ..self.stats }
+    }
+
+    /// Per-machine state belongs to one machine: when handed another, start
+    /// over (compiled code is kept, it is keyed by content).
+    fn attach(&mut self, m: &Machine) {
+        if m.id() != self.machine_id {
+            self.map.clear();
+            self.interp = Interpreter::new();
+            self.machine_id = m.id();
+        }
+    }
+
+    /// Work between blocks, in the interpreter's order: device exit, budget,
+    /// code invalidation, interrupts.
+    #[inline]
+    pub(crate) fn boundary(&mut self, m: &mut Machine, limit: u64) -> Option<Exit> {
+        if let Some(exit) = m.take_pending_exit() {
+            return Some(exit);
+        }
+        if m.hart.instret >= limit {
+            return Some(Exit::InstructionLimit);
+        }
+        if m.ram.has_invalidated() {
+            for page in m.ram.take_invalidated() {
+                self.interp.invalidate_page(page);
+                self.map.invalidate_page(page);
+            }
+        }
+        if m.hart.csr.mip & m.hart.csr.mie != 0 {
+            return m.take_interrupt();
+        }
+        None
+    }
+
+    /// Run one block (compiled or interpreted). The caller ran [`Self::boundary`].
+    #[inline]
+    pub(crate) fn step(&mut self, m: &mut Machine, limit: u64) -> Option<Exit> {
+        let pc = m.hart.pc;
+        let off = match m.fetch_offset(pc) {
+            Ok(off) => off,
+            Err(trap) => return m.raise(trap),
+        };
+        let budget = limit - m.hart.instret;
+        let code = match *self.map.entry(off) {
+            Entry::Hot(code) => Some(code),
+            Entry::Interp => None,
+            Entry::Cold(n) if n >= self.config.threshold => self.promote(m, off),
+            Entry::Cold(n) => {
+                *self.map.entry(off) = Entry::Cold(n + 1);
+                None
+            }
+        };
+        match code {
+            // Exact metering: enter only if the whole block fits the budget.
+            Some(code) if u64::from(code.len) <= budget => self.run_compiled(m, code, pc),
+            _ => {
+                self.stats.blocks_run_interpreted += 1;
+                // Re-translating the pc is free: the fetch TLB now holds it.
+                self.interp.run_block(m, limit)
+            }
+        }
+    }
+
+    /// Find or compile code for the hot block at RAM offset `off`.
+    #[cold]
+    fn promote(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
+        let entry = match self.compile(m, off) {
+            Some(code) => {
+                // A write to this page must now take the MMU's slow path and
+                // invalidate us. The interpreter marks pages the same way,
+                // and marking a marked page changes nothing.
+                m.mark_code(off);
+                Entry::Hot(code)
+            }
+            None => Entry::Interp,
+        };
+        *self.map.entry(off) = entry;
+        match entry {
+            Entry::Hot(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    fn compile(&mut self, m: &Machine, off: u32) -> Option<CodeRef> {
+        let block = decode_block(m, off)?;
+        let bytes = &m.ram.bytes()[off as usize..(off + block.bytes) as usize];
+        if let Some(code) = self.code.get(bytes) {
+            self.stats.cache_hits += 1;
+            return Some(code);
+        }
+        let translator = self.translator.as_mut()?;
+        if self.code.len() >= self.config.max_blocks || self.code.code_bytes >= self.config.max_code_bytes {
+            self.stats.budget_refusals += 1;
+            return None;
+        }
+        self.stats.cache_misses += 1;
+        let start = Instant::now();
+        let result = translator.compile(&block.ops, bytes);
+        self.stats.compile_time += start.elapsed();
+        match result {
+            Ok(c) => {
+                self.stats.blocks_compiled += 1;
+                let code = CodeRef { func: c.func, len: block.ops.len() as u32 };
+                self.code.insert(bytes, code, c.code_size);
+                Some(code)
+            }
+            Err(_) => {
+                self.stats.compile_failures += 1;
+                None
+            }
+        }
+    }
+
+    fn run_compiled(&mut self, m: &mut Machine, code: CodeRef, pc: u32) -> Option<Exit> {
+        self.stats.blocks_run_compiled += 1;
+        self.ctx.ram = m.ram.host_ptr();
+        // As the interpreter's `run_ops`: a fresh block has not stopped.
+        m.stop_block = false;
+        let ctx: *mut JitCtx = &mut *self.ctx;
+        // SAFETY: `code.func` was compiled by `self.translator` (alive: it is
+        // only freed on drop) for the signature `BlockFn`. It accesses the
+        // machine only through the offsets of `Machine`'s fields and RAM
+        // through the TLB, whose entries always point inside RAM; both
+        // pointers come from exclusive references that are not used until it
+        // returns.
+        let status = unsafe { (code.func)(m, ctx, pc) };
+        match status {
+            STATUS_END => None,
+            STATUS_TRAP => self.ctx.trap.take().and_then(|trap| m.raise(trap)),
+            STATUS_EXIT => self.ctx.exit.take(),
+            _ => None,
+        }
+    }
+
+    /// The engine loop without crosscheck.
+    fn run_plain(&mut self, m: &mut Machine, limit: u64) -> Exit {
+        loop {
+            if let Some(exit) = self.boundary(m, limit) {
+                return exit;
+            }
+            if let Some(exit) = self.step(m, limit) {
+                return exit;
+            }
+        }
+    }
+}
+
+impl Engine for JitEngine {
+    fn run(&mut self, m: &mut Machine, limit: u64) -> Exit {
+        self.attach(m);
+        if self.config.crosscheck {
+            return crate::crosscheck::run(self, m, limit);
+        }
+        self.run_plain(m, limit)
+    }
+
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+}
+
+impl Drop for JitEngine {
+    fn drop(&mut self) {
+        if let Some(t) = self.translator.take() {
+            // SAFETY: every `BlockFn` lives in `self.code` / `self.map`, which
+            // are dropped with the engine; no block is running (we hold
+            // `&mut self`).
+            unsafe { t.free() };
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Choosing an execution engine.
+//!
+//! Both engines implement [`avm_mmu::Engine`] and must leave the machine in
+//! identical state; the host picks one by name (`--engine=interp|jit`).
+//! [`make_engine`] is the single factory every front end goes through, so
+//! adding or replacing an engine is a change in one place.
+//!
+//! The host also wants two things the bare [`Engine`] trait does not offer:
+//! a tracer (every executed instruction, for `--trace`) and the engine's own
+//! work counters (for `--stats`). [`HostEngine`] adds them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use avm_interp::{Interpreter, Tracer};
+use avm_mmu::Engine;
+
+/// Which engine runs the guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum EngineKind {
+    /// The reference interpreter.
+    Interp,
+    /// The Cranelift basic-block JIT.
+    Jit,
+}
+
+/// The engine used when none is named. One constant, so switching the
+/// default to the JIT is a one-line change.
+pub const DEFAULT_ENGINE: EngineKind = EngineKind::Interp;
+
+impl EngineKind {
+    /// Every engine, in the order `--help` lists them.
+    pub const ALL: [EngineKind; 2] = [EngineKind::Interp, EngineKind::Jit];
+
+    /// The name used on the command line and in reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            EngineKind::Interp => "interp",
+            EngineKind::Jit => "jit",
+        }
+    }
+}
+
+impl fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for EngineKind {
+    type Err = EngineError;
+
+    fn from_str(s: &str) -> Result<EngineKind, EngineError> {
+        EngineKind::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| EngineError::UnknownEngine(s.to_owned()))
+    }
+}
+
+/// Why an engine could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The name is not an engine.
+    #[error("unknown engine `{0}` (expected `interp` or `jit`)")]
+    UnknownEngine(String),
+    /// The engine exists by name but is not built into this binary.
+    #[error("the {0} engine is not available yet; use --engine=interp")]
+    Unavailable(EngineKind),
+}
+
+/// How the host wants the engine set up.
+#[derive(Default)]
+pub struct EngineOptions {
+    /// Called before every executed instruction, if set.
+    pub tracer: Option<Box<dyn Tracer>>,
+}
+
+/// An [`Engine`] plus what the host needs around it.
+pub trait HostEngine: Engine {
+    /// Named work counters (blocks decoded, compiled, ...) for `--stats`.
+    fn counters(&self) -> Vec<(&'static str, u64)>;
+}
+
+impl HostEngine for Interpreter {
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let s = self.stats();
+        vec![("blocks_decoded", s.blocks_decoded), ("blocks_executed", s.blocks_executed)]
+    }
+}
+
+/// Create an engine of the given kind.
+pub fn make_engine(kind: EngineKind, options: EngineOptions) -> Result<Box<dyn HostEngine>, EngineError> {
+    match kind {
+        EngineKind::Interp => {
+            let mut interp = Interpreter::new();
+            interp.set_tracer(options.tracer);
+            Ok(Box::new(interp))
+        }
+        EngineKind::Jit => Err(EngineError::Unavailable(EngineKind::Jit)),
+    }
+}

@@ -1,0 +1,253 @@
+//! End-to-end tests of the `avm` binary: exit statuses, console streaming,
+//! `--json`, `--trace` and `--stats`, on small programs assembled here with
+//! `avm_isa::asm::Asm` and wrapped by `avm::elf::write`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use avm::elf::write::bare_metal;
+use avm_isa::asm::Asm;
+use avm_isa::{Inst, Reg, StoreOp};
+
+const BASE: u32 = 0x8000_0000;
+const TOHOST: u32 = 0x8000_1000;
+const CONSOLE: u32 = 0x1000_0000;
+const T0: Reg = Reg::new(5);
+const T1: Reg = Reg::new(6);
+
+/// A program: `body`, then `tohost = code << 1 | 1`, then spin.
+fn program(body: impl FnOnce(&mut Asm), code: u32) -> Vec<u8> {
+    let mut a = Asm::new(BASE);
+    body(&mut a);
+    a.li(T0, TOHOST);
+    a.li(T1, code << 1 | 1);
+    a.store(StoreOp::Sw, T1, T0, 0);
+    let spin = a.here();
+    a.j(spin);
+    bare_metal(BASE, &a.finish().expect("test program assembles"), TOHOST)
+}
+
+/// A program made of `body` only (it must not fall off its end).
+fn raw(body: impl FnOnce(&mut Asm)) -> Vec<u8> {
+    let mut a = Asm::new(BASE);
+    body(&mut a);
+    bare_metal(BASE, &a.finish().expect("test program assembles"), TOHOST)
+}
+
+/// Write `elf` to a fresh temporary file and return its path.
+fn temp_elf(name: &str, elf: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("avm-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    let path = dir.join(format!("{name}.elf"));
+    std::fs::write(&path, elf).expect("write temp ELF");
+    path
+}
+
+fn avm(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_avm")).args(args).output().expect("run avm")
+}
+
+fn run(name: &str, elf: &[u8], extra: &[&str]) -> Output {
+    let path = temp_elf(name, elf);
+    let path = path.to_str().expect("utf-8 temp path");
+    let mut args = vec!["exec"];
+    args.extend_from_slice(extra);
+    args.push(path);
+    avm(&args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn passing_program_exits_0_with_summary() {
+    let o = run("pass", &program(|_| {}, 0), &[]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("PASS: 3 instructions in"), "stderr: {err}");
+    assert!(err.contains("MIPS, interp)"), "stderr: {err}");
+}
+
+#[test]
+fn failing_program_prints_fail_test_n_and_exits_1() {
+    let o = run("fail", &program(|_| {}, 3), &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("FAIL test 3"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn infinite_loop_hits_the_instruction_limit_exit_2() {
+    let elf = raw(|a| {
+        let top = a.here();
+        a.j(top);
+    });
+    let o = run("loop", &elf, &["--max-insns", "1000"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("out of instructions after 1000"), "stderr: {err}");
+    assert!(err.contains("LIMIT: 1000 instructions"), "stderr: {err}");
+}
+
+#[test]
+fn bad_elf_and_missing_file_exit_3() {
+    let o = run("garbage", b"this is not an ELF file at all", &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("bad magic"), "stderr: {}", stderr(&o));
+
+    let mut elf = program(|_| {}, 0);
+    elf[18] = 62; // e_machine = x86-64
+    let o = run("x86", &elf, &[]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("not a RISC-V program"), "stderr: {}", stderr(&o));
+
+    let o = avm(&["exec", "/nonexistent/avm/program.elf"]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(stderr(&o).contains("cannot read"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_3_and_help_exits_0() {
+    assert_eq!(avm(&["exec"]).status.code(), Some(3));
+    assert_eq!(avm(&["exec", "--engine", "nonsense", "x.elf"]).status.code(), Some(3));
+    let help = avm(&["exec", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = stdout(&help);
+    assert!(text.contains("0x8000_0000") && text.contains("Exit status"), "help: {text}");
+}
+
+#[test]
+fn trap_loop_exits_4_naming_reason_pc_and_cause() {
+    // An illegal instruction with mtvec = 0: trap entry jumps to address 0,
+    // where fetching faults again, forever.
+    let elf = raw(|a| a.word(0));
+    let o = run("trap-loop", &elf, &[]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = stderr(&o);
+    assert!(err.contains("trap loop") && err.contains("pc 0x") && err.contains("cause"), "stderr: {err}");
+}
+
+#[test]
+fn wfi_with_nothing_pending_exits_4() {
+    let elf = raw(|a| {
+        a.inst(Inst::Wfi);
+        let top = a.here();
+        a.j(top);
+    });
+    let o = run("wfi", &elf, &[]);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(stderr(&o).contains("wfi"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn console_output_goes_to_stdout() {
+    let elf = program(
+        |a| {
+            a.li(T0, CONSOLE);
+            for &b in b"hi\n" {
+                a.li(T1, u32::from(b));
+                a.store(StoreOp::Sb, T1, T0, 0);
+            }
+        },
+        0,
+    );
+    let o = run("console", &elf, &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o), "hi\n");
+}
+
+#[test]
+fn json_output_has_the_final_state() {
+    let elf = program(
+        |a| {
+            a.li(T0, CONSOLE);
+            a.li(T1, u32::from(b'x'));
+            a.store(StoreOp::Sb, T1, T0, 0);
+            a.li(Reg::new(10), 0x1234_5678);
+        },
+        5,
+    );
+    let o = run("json", &elf, &["--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is one JSON object");
+    assert_eq!(v["engine"], "interp");
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(v["exit"]["kind"], "halt");
+    assert_eq!(v["exit"]["code"], 5);
+    assert_eq!(v["privilege"], "M");
+    assert_eq!(v["console"], "x");
+    assert_eq!(v["x"].as_array().map(Vec::len), Some(32));
+    assert_eq!(v["x"][10], 0x1234_5678);
+    assert_eq!(v["x"][0], 0);
+    assert!(v["pc"].as_u64().is_some_and(|pc| pc >= u64::from(BASE)));
+    assert!(v["instret"].as_u64().is_some_and(|n| n > 0));
+    assert!(v.get("wall").is_none() && !stdout(&o).contains("MIPS"), "no timing in JSON");
+    // Same program, same JSON: runs are deterministic.
+    let again = run("json2", &elf, &["--json"]);
+    assert_eq!(stdout(&o), stdout(&again));
+}
+
+#[test]
+fn json_exit_reason_is_structured() {
+    let elf = raw(|a| {
+        let top = a.here();
+        a.j(top);
+    });
+    let o = run("json-limit", &elf, &["--json", "--max-insns", "10"]);
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["exit"]["kind"], "instruction_limit");
+    assert_eq!(v["instret"], 10);
+
+    let o = run("json-trap", &raw(|a| a.word(0)), &["--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    assert_eq!(v["exit"]["kind"], "trap_loop");
+    assert!(v["exit"]["cause"].is_u64() && v["exit"]["tval"].is_u64());
+}
+
+#[test]
+fn trace_prints_every_instruction_disassembled() {
+    let o = run("trace", &program(|_| {}, 0), &["--trace"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().filter(|l| l.contains(": ")).collect();
+    // li t0,0x80001000 is a single lui; li t1,1 a single addi.
+    assert_eq!(lines.first().copied(), Some("0 M 80000000: lui t0,0x80001"), "stderr: {err}");
+    assert!(lines.iter().any(|l| l.starts_with("1 M 80000004: addi t1,zero,1")), "stderr: {err}");
+    assert!(lines.iter().any(|l| l.starts_with("2 M 80000008: sw t1,0(t0)")), "stderr: {err}");
+}
+
+#[test]
+fn stats_prints_engine_counters() {
+    let o = run("stats", &program(|_| {}, 0), &["--stats"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.contains("stats: engine=interp") && err.contains("blocks_decoded="), "stderr: {err}");
+}
+
+#[test]
+fn jit_engine_is_reported_clearly_until_it_lands() {
+    let o = run("jit", &program(|_| {}, 0), &["--engine=jit"]);
+    if o.status.code() == Some(3) {
+        assert!(stderr(&o).contains("--engine=interp"), "stderr: {}", stderr(&o));
+    } else {
+        assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn bundled_examples_are_listed_and_run() {
+    let Some(dir) = avm::guest_dir() else { return };
+    let o = avm(&["examples"]);
+    assert_eq!(o.status.code(), Some(0));
+    let names = stdout(&o);
+    assert!(names.lines().any(|n| n == "rv32i"), "examples: {names} in {dir}");
+    let o = avm(&["exec", "--example", "rv32i"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let o = avm(&["exec", "--example", "../sieve"]);
+    assert_eq!(o.status.code(), Some(3));
+}

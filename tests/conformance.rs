@@ -1,0 +1,92 @@
+//! Conformance: every bare-metal test program in `guest/bare` (riscv-tests
+//! style, built by `build.rs`) must pass on every engine, and all engines must
+//! end in the same full machine state.
+//!
+//! The programs are checked against QEMU as a third opinion by
+//! `guest/run-qemu.sh`; the `avm_specific*` programs pin down spec choices
+//! where QEMU differs (see their sources).
+
+use avm::run::load_bare_metal;
+use avm_interp::Interpreter;
+use avm_mmu::{Engine, Exit, Machine};
+
+/// Every conformance program (the sieve is an example, run separately).
+const PROGRAMS: &[&str] =
+    &["rv32i", "rv32m", "rv32a", "rvc", "csr", "traps", "priv", "misaligned", "vm", "avm_specific", "avm_specific_vm"];
+
+const LIMIT: u64 = 10_000_000;
+
+fn elf(name: &str) -> Vec<u8> {
+    let path = format!("{}/{name}", env!("AVM_GUEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// Every engine that must agree, by name.
+fn engines() -> Vec<(&'static str, Box<dyn Engine>)> {
+    let mut v: Vec<(&'static str, Box<dyn Engine>)> = vec![("interp", Box::new(Interpreter::new()))];
+    v.extend(jit_engines());
+    v
+}
+
+fn jit_engines() -> Vec<(&'static str, Box<dyn Engine>)> {
+    Vec::new()
+}
+
+/// Everything that must be identical after a run.
+#[derive(Debug, PartialEq)]
+struct FinalState {
+    exit: Exit,
+    hart: avm_mmu::Hart,
+    tlb: avm_mmu::Tlb,
+    ram: u64,
+    console: Vec<u8>,
+}
+
+fn run(name: &str, engine: &mut dyn Engine) -> FinalState {
+    let (mut m, _image): (Machine, _) = load_bare_metal(&elf(name), 64 << 20).expect("program loads");
+    let exit = engine.run(&mut m, LIMIT);
+    FinalState { exit, hart: m.hart.clone(), tlb: m.tlb.clone(), ram: m.ram.digest(), console: m.console.clone() }
+}
+
+#[test]
+fn every_conformance_program_passes_on_every_engine_with_identical_state() {
+    for name in PROGRAMS {
+        let mut reference: Option<FinalState> = None;
+        for (engine_name, mut engine) in engines() {
+            let state = run(name, engine.as_mut());
+            assert_eq!(state.exit, Exit::Halt { code: 0 }, "{name} on {engine_name}: {:?} at pc {:#x}", state.exit, state.hart.pc);
+            match &reference {
+                None => reference = Some(state),
+                Some(r) => assert!(*r == state, "{name}: {engine_name} differs from interp\n{r:#?}\n{state:#?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn conformance_programs_stop_exactly_at_every_small_instruction_limit() {
+    // Stopping early must retire exactly `limit` instructions, and resuming must
+    // reach the same end as an uninterrupted run.
+    for name in ["rv32i", "vm", "priv"] {
+        let full = run(name, &mut Interpreter::new());
+        for limit in [1, 2, 3, 5, 17, 100, 333] {
+            let (mut m, _) = load_bare_metal(&elf(name), 64 << 20).expect("loads");
+            let mut engine = Interpreter::new();
+            assert_eq!(engine.run(&mut m, limit), Exit::InstructionLimit);
+            assert_eq!(m.hart.instret, limit, "{name} limit {limit}");
+            let exit = engine.run(&mut m, LIMIT);
+            assert_eq!(exit, full.exit);
+            assert_eq!(m.hart, full.hart, "{name} resumed after {limit}");
+            assert_eq!(m.ram.digest(), full.ram);
+        }
+    }
+}
+
+#[test]
+fn sieve_example_prints_the_prime_count() {
+    let (mut m, _) = load_bare_metal(&elf("sieve"), 64 << 20).expect("sieve loads");
+    let exit = Interpreter::new().run(&mut m, 2_000_000_000);
+    assert_eq!(exit, Exit::Halt { code: 0 });
+    let out = String::from_utf8_lossy(&m.console);
+    assert!(out.contains("sieve: 664579 primes below 10000000"), "console: {out}");
+}
