@@ -29,7 +29,7 @@ pub mod fast;
 pub use cache::{decode_block, Block, BlockCache, Op, MAX_BLOCK_LEN};
 pub use exec::{execute, Step};
 
-use avm_isa::{decode, Decoded};
+use avm_isa::{decode, Decoded, Inst};
 use avm_mmu::{Engine, Exit, Machine};
 
 /// Called before every executed instruction when tracing is on. Tracing runs a
@@ -82,6 +82,11 @@ impl Interpreter {
         }
     }
 
+    /// Forget every cached block (for an engine handed another machine).
+    pub fn clear_cache(&mut self) {
+        self.cache.clear();
+    }
+
     /// Forget cached blocks for one RAM page (for an engine that drains
     /// invalidations itself and forwards them).
     pub fn invalidate_page(&mut self, page: u32) {
@@ -130,6 +135,7 @@ impl Interpreter {
                     None => continue,
                 },
             };
+            self.sync_invalidations(m);
             let exit = match self.cache.get(m, off) {
                 // One instruction at a time, so the tracer sees every step.
                 Some(block) => {
@@ -155,7 +161,6 @@ impl Interpreter {
         if m.hart.instret >= limit {
             return Some(Exit::InstructionLimit);
         }
-        self.sync_invalidations(m);
         if m.hart.csr.mip & m.hart.csr.mie != 0 {
             return m.take_interrupt();
         }
@@ -194,9 +199,7 @@ impl Engine for Interpreter {
 fn run_ops(m: &mut Machine, ops: &[Op], mut pc: u32, tracer: &mut Option<Box<dyn Tracer>>) -> Option<Exit> {
     let start = m.hart.instret;
     m.stop_block = false;
-    let Some((last, body)) = ops.split_last() else {
-        return None;
-    };
+    let (last, body) = ops.split_last()?;
     for (i, op) in body.iter().enumerate() {
         if let Some(t) = tracer {
             t.before(m, pc, &Decoded { inst: op.inst, len: op.len });
@@ -269,8 +272,17 @@ fn run_block_fast(m: &mut Machine, block: &Block, mut pc: u32) -> Option<Exit> {
         m.hart.x[0] = 0;
         pc = pc.wrapping_add(u32::from(op.len));
     }
-    m.hart.instret = start + block.body.len() as u64;
+    let retired = start + block.body.len() as u64;
     let last = block.ops.len() - 1;
+    // Conditional branches end most hot blocks: decide them here rather than
+    // through the general `execute`.
+    if let Inst::Branch { op, rs1, rs2, offset } = block.ops[last].inst {
+        let taken = exec::branch_taken(op, m.hart.x[rs1.idx()], m.hart.x[rs2.idx()]);
+        m.hart.pc = if taken { pc.wrapping_add(offset as u32) } else { pc.wrapping_add(u32::from(block.ops[last].len)) };
+        m.hart.instret = retired + 1;
+        return None;
+    }
+    m.hart.instret = retired;
     run_ops(m, &block.ops[last..], pc, &mut None)
 }
 

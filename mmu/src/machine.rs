@@ -95,7 +95,7 @@ impl Machine {
     /// A machine with zeroed RAM, in M-mode at [`RAM_BASE`].
     pub fn new(config: MachineConfig) -> Result<Machine, MachineError> {
         let size = config.ram_size;
-        if size == 0 || size % PAGE_SIZE != 0 || size > 0x8000_0000 {
+        if size == 0 || !size.is_multiple_of(PAGE_SIZE) || size > 0x8000_0000 {
             return Err(MachineError::BadRamSize(size));
         }
         Ok(Machine {
