@@ -85,18 +85,47 @@ pub trait HostEngine: Engine {
 impl HostEngine for Interpreter {
     fn counters(&self) -> Vec<(&'static str, u64)> {
         let s = self.stats();
-        vec![("blocks_decoded", s.blocks_decoded), ("blocks_executed", s.blocks_executed)]
+        vec![
+            ("blocks_decoded", s.blocks_decoded),
+            ("blocks_executed", s.blocks_executed),
+        ]
+    }
+}
+
+impl HostEngine for avm_jit::JitEngine {
+    fn counters(&self) -> Vec<(&'static str, u64)> {
+        let s = self.stats();
+        vec![
+            ("blocks_compiled", s.blocks_compiled),
+            ("blocks_run_compiled", s.blocks_run_compiled),
+            ("blocks_run_interpreted", s.blocks_run_interpreted),
+            ("code_cache_hits", s.cache_hits),
+            ("code_cache_misses", s.cache_misses),
+            ("compile_budget_refusals", s.budget_refusals),
+            (
+                "compile_time_us",
+                u64::try_from(s.compile_time.as_micros()).unwrap_or(u64::MAX),
+            ),
+            ("code_bytes", s.code_bytes),
+        ]
     }
 }
 
 /// Create an engine of the given kind.
-pub fn make_engine(kind: EngineKind, options: EngineOptions) -> Result<Box<dyn HostEngine>, EngineError> {
+pub fn make_engine(
+    kind: EngineKind,
+    options: EngineOptions,
+) -> Result<Box<dyn HostEngine>, EngineError> {
     match kind {
         EngineKind::Interp => {
             let mut interp = Interpreter::new();
             interp.set_tracer(options.tracer);
             Ok(Box::new(interp))
         }
-        EngineKind::Jit => Err(EngineError::Unavailable(EngineKind::Jit)),
+        EngineKind::Jit => {
+            let mut jit = avm_jit::JitEngine::new(avm_jit::JitConfig::default());
+            jit.set_tracer(options.tracer);
+            Ok(Box::new(jit))
+        }
     }
 }

@@ -76,6 +76,9 @@ pub struct JitEngine {
     pub(crate) interp: Interpreter,
     ctx: Box<JitCtx>,
     stats: JitStats,
+    /// A tracer is installed: everything runs in the interpreter, which
+    /// calls it before every instruction.
+    tracing: bool,
 }
 
 impl Default for JitEngine {
@@ -96,6 +99,7 @@ impl JitEngine {
             interp: Interpreter::new(),
             ctx: Box::default(),
             stats: JitStats::default(),
+            tracing: false,
         }
     }
 
@@ -109,12 +113,20 @@ impl JitEngine {
         JitStats { code_bytes: self.code.code_bytes, ..self.stats }
     }
 
+    /// Install a tracer (called before every instruction). While one is
+    /// installed the engine runs everything in its interpreter: a per-step
+    /// hook and compiled blocks do not mix, and the results are the same.
+    pub fn set_tracer(&mut self, tracer: Option<Box<dyn avm_interp::Tracer>>) {
+        self.tracing = tracer.is_some();
+        self.interp.set_tracer(tracer);
+    }
+
     /// Per-machine state belongs to one machine: when handed another, start
     /// over (compiled code is kept, it is keyed by content).
     fn attach(&mut self, m: &Machine) {
         if m.id() != self.machine_id {
             self.map.clear();
-            self.interp = Interpreter::new();
+            self.interp.clear_cache();
             self.machine_id = m.id();
         }
     }
@@ -257,6 +269,12 @@ impl JitEngine {
 impl Engine for JitEngine {
     fn run(&mut self, m: &mut Machine, limit: u64) -> Exit {
         self.attach(m);
+        if self.tracing {
+            let exit = self.interp.run(m, limit);
+            // The interpreter drained code invalidations on its own.
+            self.map.clear();
+            return exit;
+        }
         if self.config.crosscheck {
             return crate::crosscheck::run(self, m, limit);
         }

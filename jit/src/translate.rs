@@ -35,7 +35,7 @@ use avm_interp::Op;
 use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, StoreOp};
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlags, Signature, Value};
+use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, Value};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -142,6 +142,7 @@ impl Translator {
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = self.sig.clone();
+        let frontend = self.module.target_config();
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
             let load_fn = self.module.declare_func_in_func(self.load_fn, b.func);
@@ -153,7 +154,7 @@ impl Translator {
             let params = b.block_params(entry).to_vec();
             let vars = std::array::from_fn(|_| b.declare_var(I32));
             let tmp = b.declare_var(I32);
-            let instret0 = b.ins().load(I64, MemFlags::trusted(), params[0], OFF_INSTRET);
+            let instret0 = b.ins().load(I64, MemFlagsData::trusted(), params[0], OFF_INSTRET);
             let mut e = Emitter {
                 b,
                 m: params[0],
@@ -171,7 +172,7 @@ impl Translator {
             };
             e.block(ops, bytes);
             e.b.seal_all_blocks();
-            e.b.finalize();
+            e.b.finalize(frontend);
         }
         let id = self.module.declare_anonymous_function(&self.sig).map_err(|e| err(&e))?;
         self.module.define_function(id, &mut self.ctx).map_err(|e| err(&e))?;
@@ -219,13 +220,13 @@ struct Emitter<'a> {
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
-fn state_flags() -> MemFlags {
-    MemFlags::trusted()
+fn state_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
 }
 
 /// Guest RAM accesses may be unaligned.
-fn ram_flags() -> MemFlags {
-    let mut f = MemFlags::new();
+fn ram_flags() -> MemFlagsData {
+    let mut f = MemFlagsData::new();
     f.set_notrap();
     f
 }
@@ -276,7 +277,7 @@ impl Emitter<'_> {
     }
 
     fn set_instret(&mut self, retired: usize) {
-        let v = self.b.ins().iadd_imm(self.instret0, retired as i64);
+        let v = self.b.ins().iadd_imm_s(self.instret0, retired as i64);
         self.b.ins().store(state_flags(), v, self.m, OFF_INSTRET);
     }
 
@@ -316,20 +317,20 @@ impl Emitter<'_> {
     fn tlb_lookup(&mut self, side: i32, addr: Value, len: u32) -> (Value, Value) {
         let ram = self.ram();
         let b = &mut self.b;
-        let page = b.ins().ushr_imm(addr, 12);
-        let idx = b.ins().band_imm(page, (avm_mmu::tlb::TLB_ENTRIES - 1) as i64);
+        let page = b.ins().ushr_imm_u(addr, 12);
+        let idx = b.ins().band_imm_u(page, (avm_mmu::tlb::TLB_ENTRIES - 1) as i64);
         let idx = b.ins().uextend(I64, idx);
-        let scaled = b.ins().ishl_imm(idx, 3);
+        let scaled = b.ins().ishl_imm_u(idx, 3);
         let entry = b.ins().iadd(self.m, scaled);
         let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
         let delta = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
-        let base = b.ins().band_imm(addr, !0xfff_i64 & 0xffff_ffff);
-        let want = b.ins().bor_imm(base, 1);
+        let base = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+        let want = b.ins().bor_imm_u(base, 1);
         let mut hit = b.ins().icmp(IntCC::Equal, tag, want);
         if len > 1 {
-            let in_page = b.ins().band_imm(addr, 0xfff);
-            let end = b.ins().iadd_imm(in_page, i64::from(len));
-            let fits = b.ins().icmp_imm(IntCC::UnsignedLessThanOrEqual, end, 4096);
+            let in_page = b.ins().band_imm_u(addr, 0xfff);
+            let end = b.ins().iadd_imm_s(in_page, i64::from(len));
+            let fits = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, end, 4096);
             hit = b.ins().band(hit, fits);
         }
         let off = b.ins().iadd(addr, delta);
@@ -415,8 +416,8 @@ impl Emitter<'_> {
             }
             Inst::Jalr { rd, rs1, offset } => {
                 let base = self.reg(rs1);
-                let sum = self.b.ins().iadd_imm(base, i64::from(offset));
-                let target = self.b.ins().band_imm(sum, 0xffff_fffe);
+                let sum = self.b.ins().iadd_imm_s(base, i64::from(offset));
+                let target = self.b.ins().band_imm_u(sum, 0xffff_fffe);
                 let link = self.pc_plus(at + len);
                 self.set(rd, link);
                 self.exit(target, i + 1, STATUS_END);
@@ -441,7 +442,7 @@ impl Emitter<'_> {
         let status = self.b.inst_results(call)[0];
         // The helper may have written any register (rd, and x0 back to 0).
         self.loaded = 0;
-        let ended = self.b.ins().icmp_imm(IntCC::NotEqual, status, i64::from(STATUS_CONTINUE));
+        let ended = self.b.ins().icmp_imm_u(IntCC::NotEqual, status, i64::from(STATUS_CONTINUE));
         self.side_exit(ended, |e| {
             e.b.ins().return_(&[status]);
         });
@@ -449,7 +450,7 @@ impl Emitter<'_> {
 
     fn load(&mut self, op: LoadOp, rd: avm_isa::Reg, rs1: avm_isa::Reg, offset: i32, i: usize, at: u32) {
         let base = self.reg(rs1);
-        let addr = self.b.ins().iadd_imm(base, i64::from(offset));
+        let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
         let (hit, host) = self.tlb_lookup(OFF_TLB_READ, addr, op.width());
         let fast = self.b.create_block();
         let slow = self.b.create_block();
@@ -473,7 +474,7 @@ impl Emitter<'_> {
         let code = self.iconst(helpers::load_code(op));
         let call = self.b.ins().call(self.load_fn, &[self.m, self.ctx, addr, code]);
         let r = self.b.inst_results(call)[0];
-        let trapped = self.b.ins().icmp_imm(IntCC::UnsignedGreaterThanOrEqual, r, LOAD_TRAP_BIT as i64);
+        let trapped = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, r, LOAD_TRAP_BIT as i64);
         self.side_exit(trapped, |e| {
             let pc = e.pc_plus(at);
             e.exit(pc, i, STATUS_TRAP);
@@ -491,7 +492,7 @@ impl Emitter<'_> {
     fn store(&mut self, op: StoreOp, rs1: avm_isa::Reg, rs2: avm_isa::Reg, offset: i32, i: usize, at: u32, len: u32) {
         let base = self.reg(rs1);
         let value = self.reg(rs2);
-        let addr = self.b.ins().iadd_imm(base, i64::from(offset));
+        let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
         let (hit, host) = self.tlb_lookup(OFF_TLB_WRITE, addr, op.width());
         let fast = self.b.create_block();
         let slow = self.b.create_block();
@@ -512,7 +513,7 @@ impl Emitter<'_> {
         let code = self.iconst(helpers::store_code(op));
         let call = self.b.ins().call(self.store_fn, &[self.m, self.ctx, addr, value, code]);
         let r = self.b.inst_results(call)[0];
-        let trapped = self.b.ins().icmp_imm(IntCC::Equal, r, i64::from(STORE_TRAP));
+        let trapped = self.b.ins().icmp_imm_u(IntCC::Equal, r, i64::from(STORE_TRAP));
         self.side_exit(trapped, |e| {
             let pc = e.pc_plus(at);
             e.exit(pc, i, STATUS_TRAP);
@@ -545,9 +546,9 @@ impl Emitter<'_> {
             AluImmOp::Xori => b.ins().bxor(a, c),
             AluImmOp::Ori => b.ins().bor(a, c),
             AluImmOp::Andi => b.ins().band(a, c),
-            AluImmOp::Slli => b.ins().ishl_imm(a, i64::from(imm & 31)),
-            AluImmOp::Srli => b.ins().ushr_imm(a, i64::from(imm & 31)),
-            AluImmOp::Srai => b.ins().sshr_imm(a, i64::from(imm & 31)),
+            AluImmOp::Slli => b.ins().ishl_imm_u(a, i64::from(imm & 31)),
+            AluImmOp::Srli => b.ins().ushr_imm_u(a, i64::from(imm & 31)),
+            AluImmOp::Srai => b.ins().sshr_imm_u(a, i64::from(imm & 31)),
         }
     }
 
@@ -583,7 +584,7 @@ impl Emitter<'_> {
                 let wa = ins.ins().sextend(I64, a);
                 let wb = ins.ins().uextend(I64, b);
                 let p = ins.ins().imul(wa, wb);
-                let hi = ins.ins().ushr_imm(p, 32);
+                let hi = ins.ins().ushr_imm_u(p, 32);
                 ins.ins().ireduce(I32, hi)
             }
             // Division never traps in RISC-V; Cranelift's does, so the

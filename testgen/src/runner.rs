@@ -64,7 +64,7 @@ pub fn run_engines(
     setup: impl Fn() -> Machine,
     limit: u64,
     engines: &mut [&mut dyn Engine],
-) -> Result<Snapshot, Divergence> {
+) -> Result<Snapshot, Box<Divergence>> {
     run_engines_sliced(setup, limit, &[], engines)
 }
 
@@ -77,7 +77,7 @@ pub fn run_engines_sliced(
     limit: u64,
     slices: &[u64],
     engines: &mut [&mut dyn Engine],
-) -> Result<Snapshot, Divergence> {
+) -> Result<Snapshot, Box<Divergence>> {
     assert!(!engines.is_empty(), "run_engines needs at least one engine");
     let sliced = slices.iter().any(|&s| s > 0);
     let mut reference: Option<Snapshot> = None;

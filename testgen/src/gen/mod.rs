@@ -128,7 +128,7 @@ impl<'e, E: Entropy + ?Sized> Gen<'e, E> {
     fn new(mut d: Dice<'e, E>, config: &GenConfig) -> Self {
         let privilege = [Privilege::Machine, Privilege::Supervisor, Privilege::User][d.weighted(&[2, 1, 1])];
         let paging = d.chance(60);
-        let max_traps = d.range(6, 40) as u32;
+        let max_traps = d.range(10, 64) as u32;
         let span = config.max_items.saturating_sub(config.min_items);
         let items = config.min_items + d.below(span.saturating_add(1));
         let mut a = Asm::new(RAM_BASE);

@@ -70,12 +70,27 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
         self.a.li(S1, s1);
         self.a.li(S11, 0);
         if self.d.chance(50) {
-            let deleg = self.d.u32() & DELEGABLE;
+            let mut deleg = self.d.u32() & DELEGABLE;
+            // A delegated instruction page fault from a handler that S-mode
+            // cannot fetch (user pages) is a trap loop: allowed, but rarely.
+            if !self.d.chance(10) {
+                deleg &= !(1 << 12);
+            }
             self.a.li(T0, deleg);
             self.a.csrw(c::MEDELEG, T0);
         }
         if self.d.chance(30) {
             self.csr(CsrOp::Rwi, Reg::ZERO, Reg::new(2), c::MIDELEG); // SSIP
+        }
+        if self.d.chance(40) {
+            // Software interrupts: enable SSIE, and maybe the global enables
+            // (MIE for M-mode, SIE for S-mode), and maybe raise one at once.
+            self.csr(CsrOp::Rsi, Reg::ZERO, Reg::new(2), c::MIE);
+            let enables = self.d.pick(&[0, 2, 8, 10]);
+            self.csr(CsrOp::Rsi, Reg::ZERO, Reg::new(enables), c::MSTATUS);
+            if self.d.chance(20) {
+                self.csr(CsrOp::Rsi, Reg::ZERO, Reg::new(2), c::MIP);
+            }
         }
         if self.d.chance(50) {
             let (m, s) = (self.d.below(8), self.d.below(8));
@@ -206,7 +221,7 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
     /// with random permissions.
     pub(super) fn page_tables(&mut self, image: &mut [u8]) {
         let user = self.privilege == Privilege::User;
-        let mut put = |image: &mut [u8], at: u32, pte: u32| {
+        let put = |image: &mut [u8], at: u32, pte: u32| {
             let at = at as usize;
             image[at..at + 4].copy_from_slice(&pte.to_le_bytes());
         };
@@ -228,7 +243,8 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
         put(image, ROOT_PT_OFFSET, ((RAM_BASE + LEAF_PT_OFFSET) >> 12) << 10 | PTE_V);
         for i in 0..16u32 {
             let perms = [PTE_R, PTE_R | PTE_W, PTE_R | PTE_X, PTE_R | PTE_W | PTE_X, PTE_X, PTE_W, 0];
-            let mut flags = self.d.pick(&perms[..[4, 7][usize::from(self.d.chance(30))]]);
+            let choices = if self.d.chance(30) { 7 } else { 4 };
+            let mut flags = self.d.pick(&perms[..choices]);
             if self.d.chance(90) {
                 flags |= PTE_V;
             }

@@ -1,0 +1,124 @@
+//! Shared harness of the JIT tests: run the interpreter and the JIT on copies
+//! of one machine and demand identical results.
+#![allow(dead_code)]
+
+use avm_interp::Interpreter;
+use avm_isa::asm::Asm;
+use avm_isa::{csr, Reg};
+use avm_jit::{JitConfig, JitEngine, JitStats, DEFAULT_THRESHOLD};
+use avm_mmu::{Engine, Exit, Machine, MachineConfig, RAM_BASE};
+
+/// Where the HTIF mailbox sits in the test machines.
+pub const TOHOST: u32 = RAM_BASE + 0xf_0000;
+/// Scratch data area for the programs.
+pub const DATA: u32 = RAM_BASE + 0x8_0000;
+
+pub const T0: Reg = Reg::new(5);
+pub const T1: Reg = Reg::new(6);
+pub const T2: Reg = Reg::new(7);
+pub const T5: Reg = Reg::new(30);
+pub const T6: Reg = Reg::new(31);
+pub const A0: Reg = Reg::new(10);
+pub const A1: Reg = Reg::new(11);
+pub const A2: Reg = Reg::new(12);
+pub const A3: Reg = Reg::new(13);
+pub const A4: Reg = Reg::new(14);
+pub const A5: Reg = Reg::new(15);
+pub const S0: Reg = Reg::new(8);
+pub const S1: Reg = Reg::new(9);
+pub const S11: Reg = Reg::new(27);
+
+/// A machine of `ram` bytes with `program` at `RAM_BASE` and the HTIF mailbox.
+pub fn machine(program: &[u8], ram: u32) -> Machine {
+    let mut m = Machine::new(MachineConfig { ram_size: ram, ..MachineConfig::default() }).expect("machine");
+    m.write_phys_bytes(RAM_BASE, program).expect("program fits");
+    m.set_htif(Some(TOHOST), None);
+    m
+}
+
+/// Prologue: install a trap handler that adds mcause to s11, skips the
+/// faulting 4-byte instruction and returns. Call [`finish`] at the end.
+pub fn prologue(a: &mut Asm) -> avm_isa::asm::Label {
+    let handler = a.new_label();
+    a.la(T0, handler);
+    a.csrw(csr::MTVEC, T0);
+    handler
+}
+
+/// Exit through tohost (code 0), then the trap handler.
+pub fn finish(a: &mut Asm, handler: avm_isa::asm::Label) {
+    a.li(T0, TOHOST);
+    a.li(T1, 1);
+    a.store(avm_isa::StoreOp::Sw, T1, T0, 0);
+    let spin = a.here();
+    a.j(spin);
+    a.bind(handler);
+    a.csrr(T6, csr::MCAUSE);
+    a.alu(avm_isa::AluOp::Add, S11, S11, T6);
+    a.csrr(T5, csr::MEPC);
+    a.addi(T5, T5, 4);
+    a.csrw(csr::MEPC, T5);
+    a.inst(avm_isa::Inst::Mret);
+}
+
+/// Assert that two machines and exits are identical.
+pub fn assert_same(what: &str, jit: &Machine, jexit: Exit, reference: &Machine, iexit: Exit) {
+    let diff = avm_jit::crosscheck::compare(jit, reference, Some(jexit), Some(iexit));
+    assert!(diff.is_empty(), "{what}: JIT and interpreter differ:\n{diff}");
+    assert_eq!(jit.hart, reference.hart, "{what}: hart");
+    assert!(jit.tlb == reference.tlb, "{what}: TLB");
+    assert_eq!(jit.ram.digest(), reference.ram.digest(), "{what}: RAM");
+    assert_eq!(jit.console, reference.console, "{what}: console");
+    assert_eq!(jexit, iexit, "{what}: exit");
+}
+
+/// Run the interpreter and the JIT (with `config`) from copies of `m`, each
+/// through the same sequence of `run` calls (absolute limits), comparing
+/// after every call. Returns the JIT's machine, last exit and stats.
+pub fn run_both_with(m: &Machine, limits: &[u64], config: JitConfig) -> (Machine, Exit, JitStats) {
+    let mut mi = m.try_clone().expect("clone");
+    let mut mj = m.try_clone().expect("clone");
+    let mut interp = Interpreter::new();
+    let mut jit = JitEngine::new(config);
+    let mut last = Exit::InstructionLimit;
+    for (i, &limit) in limits.iter().enumerate() {
+        let ei = interp.run(&mut mi, limit);
+        let ej = jit.run(&mut mj, limit);
+        assert_same(&format!("run {i} (limit {limit}, threshold {})", config.threshold), &mj, ej, &mi, ei);
+        last = ej;
+        if ej != Exit::InstructionLimit {
+            break;
+        }
+    }
+    (mj, last, jit.stats())
+}
+
+/// The standard check: threshold 0 and the default threshold, one run to
+/// `limit`. Returns the exit and the threshold-0 stats.
+pub fn run_both(program: &[u8], limit: u64, ram: u32) -> (Exit, JitStats) {
+    let m = machine(program, ram);
+    let (_, exit, stats) = run_both_with(&m, &[limit], config(0));
+    let _ = run_both_with(&m, &[limit], config(DEFAULT_THRESHOLD));
+    (exit, stats)
+}
+
+/// A config with this threshold and no crosscheck.
+pub fn config(threshold: u32) -> JitConfig {
+    JitConfig { threshold, crosscheck: false, ..JitConfig::default() }
+}
+
+/// A tiny deterministic PRNG (xorshift64*).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
