@@ -97,10 +97,7 @@ fn stack_used(m: &mut Machine, elf: &[u8]) -> Option<u32> {
     let (_, image) = load_bare_metal(elf, RAM_SIZE).ok()?;
     let top = image.segments.iter().map(|s| s.paddr + s.memsz).max()?;
     let bottom = top.checked_sub(STACK_SIZE)?;
-    (bottom..top)
-        .step_by(4)
-        .find(|&a| m.load::<4>(a).is_ok_and(|w| w != [0; 4]))
-        .map(|lowest| top - lowest)
+    (bottom..top).step_by(4).find(|&a| m.load::<4>(a).is_ok_and(|w| w != [0; 4])).map(|lowest| top - lowest)
 }
 
 /// What the check run of one engine found.

@@ -227,7 +227,6 @@ fn one_jit_runs_many_machines() {
 }
 
 #[test]
-#[ignore = "bug: Interpreter keeps decoded blocks from the previous machine (it does not check Machine::id)"]
 fn interpreter_reused_across_machines_runs_stale_blocks() {
     // Seed 2001 rewrites its own code; a second machine loaded with the
     // original image then runs the blocks decoded from the rewritten code.
@@ -237,8 +236,7 @@ fn interpreter_reused_across_machines_runs_stale_blocks() {
 #[test]
 fn the_generator_reaches_self_modifying_code() {
     // Guard against a generator change that silently stops emitting it.
-    let smc = (0..200).any(|seed| {
-        generate_seeded(seed).instructions().iter().any(|(_, d, _)| matches!(d.inst, Inst::FenceI))
-    });
+    let smc = (0..200)
+        .any(|seed| generate_seeded(seed).instructions().iter().any(|(_, d, _)| matches!(d.inst, Inst::FenceI)));
     assert!(smc);
 }

@@ -54,6 +54,8 @@ pub struct Interpreter {
     cache: BlockCache,
     tracer: Option<Box<dyn Tracer>>,
     blocks_executed: u64,
+    /// [`Machine::id`] of the machine the cache was filled from.
+    machine: Option<u64>,
 }
 
 impl Interpreter {
@@ -85,6 +87,16 @@ impl Interpreter {
     /// Forget every cached block (for an engine handed another machine).
     pub fn clear_cache(&mut self) {
         self.cache.clear();
+    }
+
+    /// Make sure the block cache belongs to `m`: cached blocks are keyed by RAM
+    /// offset, which means nothing on another machine (whose code-page flags
+    /// would not even report writes to them).
+    pub fn attach(&mut self, m: &Machine) {
+        if self.machine != Some(m.id()) {
+            self.cache.clear();
+            self.machine = Some(m.id());
+        }
     }
 
     /// Forget cached blocks for one RAM page (for an engine that drains
@@ -170,6 +182,7 @@ impl Interpreter {
 
 impl Engine for Interpreter {
     fn run(&mut self, m: &mut Machine, limit: u64) -> Exit {
+        self.attach(m);
         if self.tracer.is_some() {
             return self.run_traced(m, limit);
         }

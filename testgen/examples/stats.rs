@@ -10,8 +10,8 @@ use std::time::Instant;
 
 use avm_interp::{Interpreter, Tracer};
 use avm_isa::Decoded;
-use avm_mmu::Machine;
 use avm_mmu::Exit;
+use avm_mmu::Machine;
 use avm_testgen::{generate_seeded, machine_for, run_to_end};
 
 /// Records every pc executed.
@@ -49,8 +49,7 @@ fn main() {
         let pcs = Rc::new(RefCell::new(BTreeSet::new()));
         engine.set_tracer(Some(Box::new(Pcs(pcs.clone()))));
         let out = run_to_end(&mut engine, &mut m, limit, &[]);
-        let body: Vec<u32> =
-            p.instructions().into_iter().map(|(a, _, _)| a).filter(|&a| a >= p.body).collect();
+        let body: Vec<u32> = p.instructions().into_iter().map(|(a, _, _)| a).filter(|&a| a >= p.body).collect();
         let hit = body.iter().filter(|a| pcs.borrow().contains(a)).count();
         coverage += hit as f64 / body.len().max(1) as f64;
         run_time += t.elapsed().as_secs_f64();
@@ -69,5 +68,9 @@ fn main() {
     println!("start modes: {ends:?}");
     println!("mean instret {:.0}, mean traps {:.1}", instret as f64 / count as f64, traps as f64 / count as f64);
     println!("mean fraction of body instructions executed {:.2}", coverage / count as f64);
-    println!("generate {:.1} us/program, load+run {:.1} us/program", gen_time * 1e6 / count as f64, run_time * 1e6 / count as f64);
+    println!(
+        "generate {:.1} us/program, load+run {:.1} us/program",
+        gen_time * 1e6 / count as f64,
+        run_time * 1e6 / count as f64
+    );
 }

@@ -115,9 +115,8 @@ impl<E: Entropy + ?Sized> Dice<'_, E> {
 
     /// A register value that is often an edge case.
     pub(crate) fn value(&mut self) -> u32 {
-        const EDGES: [u32; 12] = [
-            0, 1, 2, 0xffff_ffff, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff, 0x8000, 0x7ff, 0x800, 31,
-        ];
+        const EDGES: [u32; 12] =
+            [0, 1, 2, 0xffff_ffff, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff, 0x8000, 0x7ff, 0x800, 31];
         match self.below(4) {
             0 => self.pick(&EDGES),
             1 => self.range(-64, 64) as u32,

@@ -137,24 +137,26 @@ fn csr_fields(c: &Csrs) -> [(&'static str, u64); 20] {
 /// Compare two snapshots; `Err` names the first field that differs (boxed:
 /// a divergence is rare and its report is large).
 pub fn compare(a: &Snapshot, b: &Snapshot) -> Result<(), Box<Divergence>> {
-    let diverge = |field: String, l: String, r: String| Box::new(Divergence {
-        left: a.label.clone(),
-        right: b.label.clone(),
-        field,
-        left_value: l,
-        right_value: r,
-        context: format!(
-            "{}: pc {:#010x} {} instret {}; {}: pc {:#010x} {} instret {}",
-            a.label,
-            a.hart.pc,
-            a.hart.privilege.letter(),
-            a.hart.instret,
-            b.label,
-            b.hart.pc,
-            b.hart.privilege.letter(),
-            b.hart.instret
-        ),
-    });
+    let diverge = |field: String, l: String, r: String| {
+        Box::new(Divergence {
+            left: a.label.clone(),
+            right: b.label.clone(),
+            field,
+            left_value: l,
+            right_value: r,
+            context: format!(
+                "{}: pc {:#010x} {} instret {}; {}: pc {:#010x} {} instret {}",
+                a.label,
+                a.hart.pc,
+                a.hart.privilege.letter(),
+                a.hart.instret,
+                b.label,
+                b.hart.pc,
+                b.hart.privilege.letter(),
+                b.hart.instret
+            ),
+        })
+    };
     let (ha, hb) = (&a.hart, &b.hart);
     macro_rules! check {
         ($name:expr, $l:expr, $r:expr, $fmt:literal) => {
@@ -191,7 +193,11 @@ pub fn compare(a: &Snapshot, b: &Snapshot) -> Result<(), Box<Divergence>> {
         };
         return Err(diverge(field, format!("{:#018x}", a.ram_digest), format!("{:#018x}", b.ram_digest)));
     }
-    for (side, la, lb) in [("read", &a.tlb.read, &b.tlb.read), ("write", &a.tlb.write, &b.tlb.write), ("fetch", &a.tlb.fetch, &b.tlb.fetch)] {
+    for (side, la, lb) in [
+        ("read", &a.tlb.read, &b.tlb.read),
+        ("write", &a.tlb.write, &b.tlb.write),
+        ("fetch", &a.tlb.fetch, &b.tlb.fetch),
+    ] {
         for (i, (ea, eb)) in la.iter().zip(lb.iter()).enumerate() {
             check!(format!("tlb.{side}[{i}]"), ea, eb, "{:x?}");
         }

@@ -2,8 +2,8 @@
 //! ALU instruction, a load, a forward branch whose target is placed a few
 //! items later, a counted loop, a self-modifying store, a trap...
 
-use avm_isa::asm::encode_compressed;
 use avm_isa::asm::encode;
+use avm_isa::asm::encode_compressed;
 use avm_isa::csr as c;
 use avm_isa::{AluImmOp, AluOp, AmoOp, BranchOp, CsrOp, Inst, LoadOp, Reg, StoreOp};
 use avm_mmu::csr::mstatus;
@@ -440,7 +440,12 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
             6 => self.raw_word(0),
             _ => {
                 // A privileged instruction that may be illegal in this mode.
-                let inst = self.d.pick(&[Inst::Mret, Inst::Sret, Inst::Wfi, Inst::SfenceVma { rs1: Reg::ZERO, rs2: Reg::ZERO }]);
+                let inst = self.d.pick(&[
+                    Inst::Mret,
+                    Inst::Sret,
+                    Inst::Wfi,
+                    Inst::SfenceVma { rs1: Reg::ZERO, rs2: Reg::ZERO },
+                ]);
                 self.a.inst(inst);
             }
         }

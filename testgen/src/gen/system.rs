@@ -140,7 +140,8 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
     /// One trap handler (see the module docs of `gen`).
     fn handler(&mut self, level: Level) {
         let a = &mut self.a;
-        let (ret, irq, fetch, halt, short) = (a.new_label(), a.new_label(), a.new_label(), a.new_label(), a.new_label());
+        let (ret, irq, fetch, halt, short) =
+            (a.new_label(), a.new_label(), a.new_label(), a.new_label(), a.new_label());
         a.store(StoreOp::Sw, T0, GP, 0);
         a.store(StoreOp::Sw, T1, GP, 4);
         a.addi(TP, TP, 1);

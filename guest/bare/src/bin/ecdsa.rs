@@ -11,12 +11,7 @@ use core::hint::black_box;
 
 fn main() -> u32 {
     let correct = ecdsa::run(black_box(ecdsa::ROUNDS));
-    println!(
-        "ecdsa: {} secp256k1 verifications + 1 rejection, {}/{} correct",
-        ecdsa::ROUNDS,
-        correct,
-        ecdsa::EXPECTED
-    );
+    println!("ecdsa: {} secp256k1 verifications + 1 rejection, {}/{} correct", ecdsa::ROUNDS, correct, ecdsa::EXPECTED);
     u32::from(correct != ecdsa::EXPECTED)
 }
 
