@@ -29,7 +29,11 @@ fn engines() -> Vec<(&'static str, Box<dyn Engine>)> {
 }
 
 fn jit_engines() -> Vec<(&'static str, Box<dyn Engine>)> {
-    Vec::new()
+    use avm_jit::{JitConfig, JitEngine, DEFAULT_THRESHOLD};
+    vec![
+        ("jit (threshold 0)", Box::new(JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() }))),
+        ("jit", Box::new(JitEngine::new(JitConfig { threshold: DEFAULT_THRESHOLD, ..JitConfig::default() }))),
+    ]
 }
 
 /// Everything that must be identical after a run.

@@ -67,9 +67,11 @@ pub struct JitStats {
 /// The Cranelift basic-block JIT, an [`Engine`].
 pub struct JitEngine {
     config: JitConfig,
-    /// `None` if Cranelift does not support this host: everything is
-    /// interpreted, which is slower but never different.
+    /// Created on the first compile (many short runs never need one).
     translator: Option<Translator>,
+    /// Cranelift does not support this host: everything is interpreted,
+    /// which is slower but never different.
+    no_translator: bool,
     code: CodeCache,
     map: BlockMap,
     machine_id: u64,
@@ -92,7 +94,8 @@ impl JitEngine {
     pub fn new(config: JitConfig) -> JitEngine {
         JitEngine {
             config,
-            translator: Translator::new().ok(),
+            translator: None,
+            no_translator: false,
             code: CodeCache::default(),
             map: BlockMap::default(),
             machine_id: 0,
@@ -208,6 +211,10 @@ impl JitEngine {
         if let Some(code) = self.code.get(bytes) {
             self.stats.cache_hits += 1;
             return Some(code);
+        }
+        if self.translator.is_none() && !self.no_translator {
+            self.translator = Translator::new().ok();
+            self.no_translator = self.translator.is_none();
         }
         let translator = self.translator.as_mut()?;
         if self.code.len() >= self.config.max_blocks || self.code.code_bytes >= self.config.max_code_bytes {

@@ -1,0 +1,65 @@
+//! The bare-metal conformance programs on the JIT: at threshold 0 and the
+//! default threshold, in crosscheck mode (the interpreter runs in lockstep
+//! block by block), whole and in small slices, ending identical to the
+//! interpreter.
+
+use avm::run::load_bare_metal;
+use avm_interp::Interpreter;
+use avm_jit::{JitConfig, JitEngine, DEFAULT_THRESHOLD};
+use avm_mmu::{Engine, Exit, Machine};
+
+const PROGRAMS: &[&str] =
+    &["rv32i", "rv32m", "rv32a", "rvc", "csr", "traps", "priv", "misaligned", "vm", "avm_specific", "avm_specific_vm", "sieve"];
+
+fn machine(name: &str) -> Machine {
+    let path = format!("{}/{name}", env!("AVM_GUEST_DIR"));
+    let elf = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+    load_bare_metal(&elf, 64 << 20).expect("program loads").0
+}
+
+fn same(what: &str, a: &Machine, ea: Exit, b: &Machine, eb: Exit) {
+    let diff = avm_jit::crosscheck::compare(a, b, Some(ea), Some(eb));
+    assert!(diff.is_empty(), "{what}:\n{diff}");
+    assert_eq!(a.ram.digest(), b.ram.digest(), "{what}: RAM");
+}
+
+#[test]
+fn conformance_programs_on_the_jit() {
+    for name in PROGRAMS {
+        let limit = 2_000_000_000;
+        let mut reference = machine(name);
+        let expected = Interpreter::new().run(&mut reference, limit);
+        assert_eq!(expected, Exit::Halt { code: 0 }, "{name} on interp");
+        for threshold in [0, DEFAULT_THRESHOLD] {
+            // The sieve is long: crosscheck only the short programs.
+            let crosscheck = *name != "sieve";
+            let mut m = machine(name);
+            let mut jit = JitEngine::new(JitConfig { threshold, crosscheck, ..JitConfig::default() });
+            let exit = jit.run(&mut m, limit);
+            same(&format!("{name}, threshold {threshold}"), &m, exit, &reference, expected);
+            assert!(jit.stats().blocks_run_compiled > 0, "{name}: {:?}", jit.stats());
+        }
+    }
+}
+
+#[test]
+fn conformance_programs_in_small_slices() {
+    for name in ["rv32i", "rvc", "traps", "priv", "vm", "misaligned", "avm_specific_vm"] {
+        for (threshold, step) in [(0, 3), (0, 17), (2, 7)] {
+            let mut a = machine(name);
+            let mut b = machine(name);
+            let mut interp = Interpreter::new();
+            let mut jit = JitEngine::new(JitConfig { threshold, crosscheck: false, ..JitConfig::default() });
+            let mut limit = 0;
+            loop {
+                limit += step;
+                let ei = interp.run(&mut a, limit);
+                let ej = jit.run(&mut b, limit);
+                same(&format!("{name}, threshold {threshold}, limit {limit}"), &b, ej, &a, ei);
+                if ei != Exit::InstructionLimit || limit > 10_000_000 {
+                    break;
+                }
+            }
+        }
+    }
+}
