@@ -20,9 +20,7 @@ use std::process::Command;
 const GUEST_TARGET: &str = "riscv32imac-unknown-none-elf";
 
 fn main() {
-    let manifest_dir = PathBuf::from(
-        env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo"),
-    );
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo"));
     let guest_dir = manifest_dir.join("guest");
     rerun_if_guest_changed(&guest_dir);
     println!("cargo:rerun-if-changed=build.rs");
@@ -46,10 +44,7 @@ fn main() {
     cmd.env("RUSTC", &rustc);
 
     let output = cmd.output().unwrap_or_else(|e| {
-        panic!(
-            "aVM build.rs: could not run `{}` to build the guest programs: {e}",
-            Path::new(&cargo).display()
-        )
+        panic!("aVM build.rs: could not run `{}` to build the guest programs: {e}", Path::new(&cargo).display())
     });
     if !output.status.success() {
         panic!(
@@ -91,17 +86,11 @@ fn rerun_if_guest_changed(guest_dir: &Path) {
 fn host_target_dir(manifest_dir: &Path) -> PathBuf {
     if let Some(out_dir) = env::var_os("OUT_DIR") {
         let out_dir = PathBuf::from(out_dir);
-        if let Some(dir) = out_dir
-            .ancestors()
-            .find(|a| a.join("CACHEDIR.TAG").is_file())
-        {
+        if let Some(dir) = out_dir.ancestors().find(|a| a.join("CACHEDIR.TAG").is_file()) {
             return dir.to_path_buf();
         }
         // <target>/[<triple>/]<profile>/build/<pkg>-<hash>/out: the parent of the profile dir.
-        if let Some(build) = out_dir
-            .ancestors()
-            .find(|a| a.file_name().is_some_and(|n| n == "build"))
-        {
+        if let Some(build) = out_dir.ancestors().find(|a| a.file_name().is_some_and(|n| n == "build")) {
             if let Some(target) = build.parent().and_then(Path::parent) {
                 return target.to_path_buf();
             }
@@ -139,11 +128,7 @@ fn ensure_target_installed(rustc: &OsString) {
         list.args(["--toolchain", t]);
     }
     if let Ok(out) = list.output() {
-        if out.status.success()
-            && String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .any(|l| l.trim() == GUEST_TARGET)
-        {
+        if out.status.success() && String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == GUEST_TARGET) {
             return;
         }
     }
@@ -156,10 +141,7 @@ fn ensure_target_installed(rustc: &OsString) {
     let hint = format!(
         "aVM needs the Rust standard library for {GUEST_TARGET} to build its guest programs.\n\
          Install it with: rustup target add {GUEST_TARGET}{}",
-        toolchain
-            .as_ref()
-            .map(|t| format!(" --toolchain {t}"))
-            .unwrap_or_default()
+        toolchain.as_ref().map(|t| format!(" --toolchain {t}")).unwrap_or_default()
     );
     match add.output() {
         Ok(out) if out.status.success() => {}
@@ -176,12 +158,8 @@ fn ensure_target_installed(rustc: &OsString) {
 /// leak into the inner build: flags, wrappers, the jobserver, profile and target overrides,
 /// and the build-script variables of this package.
 fn clean_env(cmd: &mut Command) {
-    const KEEP: &[&str] = &[
-        "CARGO_HOME",
-        "CARGO_NET_OFFLINE",
-        "CARGO_HTTP_PROXY",
-        "CARGO_REGISTRIES_CRATES_IO_PROTOCOL",
-    ];
+    const KEEP: &[&str] =
+        &["CARGO_HOME", "CARGO_NET_OFFLINE", "CARGO_HTTP_PROXY", "CARGO_REGISTRIES_CRATES_IO_PROTOCOL"];
     const REMOVE: &[&str] = &[
         "RUSTFLAGS",
         "RUSTDOCFLAGS",

@@ -28,8 +28,7 @@ macro_rules! say {
 /// Exit status for a program that could not be started.
 const EXIT_SETUP: u8 = 3;
 
-const ABOUT: &str =
-    "aVM: a RISC-V (RV32IMAC, M/S/U, Sv32) virtual machine with an interpreter and a JIT";
+const ABOUT: &str = "aVM: a RISC-V (RV32IMAC, M/S/U, Sv32) virtual machine with an interpreter and a JIT";
 
 const MACHINE_HELP: &str = "\
 Machine model:
@@ -128,8 +127,7 @@ fn guest_dir() -> Result<&'static Path, String> {
 /// Names of the ELF files in the guest directory, sorted.
 fn example_names() -> Result<Vec<String>, String> {
     let dir = guest_dir()?;
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
         .filter(|e| is_elf(&e.path()))
@@ -142,10 +140,7 @@ fn example_names() -> Result<Vec<String>, String> {
 /// True if `path` is a regular file starting with the ELF magic.
 fn is_elf(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    std::fs::File::open(path)
-        .and_then(|mut f| io::Read::read_exact(&mut f, &mut magic))
-        .is_ok()
-        && magic == *b"\x7fELF"
+    std::fs::File::open(path).and_then(|mut f| io::Read::read_exact(&mut f, &mut magic)).is_ok() && magic == *b"\x7fELF"
 }
 
 fn examples() -> Result<u8, String> {
@@ -169,40 +164,24 @@ fn program_path(args: &ExecArgs) -> Result<PathBuf, String> {
         return Ok(path);
     }
     let known = example_names().unwrap_or_default().join(", ");
-    Err(format!(
-        "no bundled example named `{name}` (available: {known})"
-    ))
+    Err(format!("no bundled example named `{name}` (available: {known})"))
 }
 
 fn exec(args: &ExecArgs) -> Result<u8, String> {
     let path = program_path(args)?;
     let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let ram_size = args.ram_mib << 20;
-    let (mut machine, image) =
-        load_bare_metal(&bytes, ram_size).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (mut machine, image) = load_bare_metal(&bytes, ram_size).map_err(|e| format!("{}: {e}", path.display()))?;
     if image.tohost.is_none() {
-        say!(
-            "avm: warning: {} has no `tohost` symbol; it can only stop at the instruction limit",
-            path.display()
-        );
+        say!("avm: warning: {} has no `tohost` symbol; it can only stop at the instruction limit", path.display());
     }
     if !image.entry_is_executable() {
-        say!(
-            "avm: warning: the entry point {:#010x} is not in an executable segment",
-            image.entry
-        );
+        say!("avm: warning: the entry point {:#010x} is not in an executable segment", image.entry);
     }
-    let tracer = args
-        .trace
-        .then(|| Box::new(TextTracer::new(io::stderr())) as Box<dyn avm_interp::Tracer>);
-    let mut engine =
-        make_engine(args.engine, EngineOptions { tracer }).map_err(|e| e.to_string())?;
+    let tracer = args.trace.then(|| Box::new(TextTracer::new(io::stderr())) as Box<dyn avm_interp::Tracer>);
+    let mut engine = make_engine(args.engine, EngineOptions { tracer }).map_err(|e| e.to_string())?;
 
-    let opts = RunOptions {
-        max_insns: args.max_insns,
-        ram_size,
-        ..RunOptions::default()
-    };
+    let opts = RunOptions { max_insns: args.max_insns, ram_size, ..RunOptions::default() };
     let stream = !args.json;
     let mut stdout = io::stdout();
     let mut on_console = |bytes: &[u8]| {
@@ -218,17 +197,11 @@ fn exec(args: &ExecArgs) -> Result<u8, String> {
     let name = engine.name();
     // Dropping the engine flushes the trace before the summary is printed.
     drop(engine);
-    let report = RunReport {
-        engine: name,
-        exit,
-        wall,
-        machine,
-    };
+    let report = RunReport { engine: name, exit, wall, machine };
     let outcome = report.outcome();
 
     if args.json {
-        let json = serde_json::to_string(&report.summary())
-            .map_err(|e| format!("cannot encode JSON: {e}"))?;
+        let json = serde_json::to_string(&report.summary()).map_err(|e| format!("cannot encode JSON: {e}"))?;
         let _ = writeln!(io::stdout(), "{json}");
     }
     if outcome != Outcome::Pass {

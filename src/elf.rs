@@ -92,7 +92,9 @@ pub enum ElfError {
         expected: u16,
     },
     /// The program header table does not fit in the file.
-    #[error("program header table ({count} entries at offset {offset}) extends past the end of the file ({len} bytes)")]
+    #[error(
+        "program header table ({count} entries at offset {offset}) extends past the end of the file ({len} bytes)"
+    )]
     ProgramHeadersOutOfBounds {
         /// `e_phoff`
         offset: u32,
@@ -102,7 +104,9 @@ pub enum ElfError {
         len: u64,
     },
     /// The section header table does not fit in the file.
-    #[error("section header table ({count} entries at offset {offset}) extends past the end of the file ({len} bytes)")]
+    #[error(
+        "section header table ({count} entries at offset {offset}) extends past the end of the file ({len} bytes)"
+    )]
     SectionHeadersOutOfBounds {
         /// `e_shoff`
         offset: u32,
@@ -263,18 +267,9 @@ impl Reader<'_> {
     }
 
     /// The bytes `[offset, offset + len)`, or a truncation error.
-    pub(crate) fn slice(
-        &self,
-        what: &'static str,
-        offset: u64,
-        len: u64,
-    ) -> Result<&[u8], ElfError> {
+    pub(crate) fn slice(&self, what: &'static str, offset: u64, len: u64) -> Result<&[u8], ElfError> {
         let need = offset.saturating_add(len);
-        let truncated = ElfError::Truncated {
-            what,
-            need,
-            len: self.len(),
-        };
+        let truncated = ElfError::Truncated { what, need, len: self.len() };
         let start = usize::try_from(offset).map_err(|_| truncated.clone())?;
         let end = usize::try_from(need).map_err(|_| truncated.clone())?;
         self.bytes.get(start..end).ok_or(truncated)
@@ -308,11 +303,7 @@ fn parse_header(r: &Reader<'_>) -> Result<Header, ElfError> {
         if r.bytes.len() >= 4 && r.bytes[..4] != *b"\x7fELF" {
             ElfError::BadMagic
         } else {
-            ElfError::Truncated {
-                what: "ELF header",
-                need: EHDR_SIZE,
-                len: r.len(),
-            }
+            ElfError::Truncated { what: "ELF header", need: EHDR_SIZE, len: r.len() }
         }
     })?;
     if ident[..4] != *b"\x7fELF" {
@@ -345,28 +336,16 @@ fn parse_header(r: &Reader<'_>) -> Result<Header, ElfError> {
 }
 
 /// Read and check the `PT_LOAD` program headers (everything except overlap).
-fn parse_segments(
-    r: &Reader<'_>,
-    h: &Header,
-    ram: &Range<u64>,
-) -> Result<Vec<(usize, Segment)>, ElfError> {
+fn parse_segments(r: &Reader<'_>, h: &Header, ram: &Range<u64>) -> Result<Vec<(usize, Segment)>, ElfError> {
     if h.phnum == 0 {
         return Err(ElfError::NoLoadableSegments);
     }
     if u64::from(h.phentsize) != PHDR_SIZE {
-        return Err(ElfError::BadEntrySize {
-            table: "program header",
-            size: h.phentsize,
-            expected: PHDR_SIZE as u16,
-        });
+        return Err(ElfError::BadEntrySize { table: "program header", size: h.phentsize, expected: PHDR_SIZE as u16 });
     }
     let table_end = u64::from(h.phoff) + u64::from(h.phnum) * PHDR_SIZE;
     if table_end > r.len() {
-        return Err(ElfError::ProgramHeadersOutOfBounds {
-            offset: h.phoff,
-            count: h.phnum,
-            len: r.len(),
-        });
+        return Err(ElfError::ProgramHeadersOutOfBounds { offset: h.phoff, count: h.phnum, len: r.len() });
     }
     let ram_size = ram.end.saturating_sub(ram.start);
     let mut segments = Vec::new();
@@ -385,56 +364,26 @@ fn parse_segments(
         let memsz = r.u32(at + 20)?;
         let flags = r.u32(at + 24)?;
         if filesz > memsz {
-            return Err(ElfError::FileSizeExceedsMemSize {
-                index,
-                filesz,
-                memsz,
-            });
+            return Err(ElfError::FileSizeExceedsMemSize { index, filesz, memsz });
         }
         if u64::from(offset) + u64::from(filesz) > r.len() {
-            return Err(ElfError::SegmentFileRange {
-                index,
-                offset,
-                filesz,
-                len: r.len(),
-            });
+            return Err(ElfError::SegmentFileRange { index, offset, filesz, len: r.len() });
         }
         if memsz == 0 {
             continue;
         }
         if u64::from(memsz) > ram_size {
-            return Err(ElfError::SegmentTooLarge {
-                index,
-                memsz,
-                ram_size,
-            });
+            return Err(ElfError::SegmentTooLarge { index, memsz, ram_size });
         }
         let start = u64::from(paddr);
         let end = start + u64::from(memsz);
         if start < ram.start || end > ram.end {
-            return Err(ElfError::SegmentOutsideRam {
-                index,
-                start,
-                end,
-                ram_start: ram.start,
-                ram_end: ram.end,
-            });
+            return Err(ElfError::SegmentOutsideRam { index, start, end, ram_start: ram.start, ram_end: ram.end });
         }
         // The range was checked against the file above, so this allocation
         // is bounded by the file size.
-        let data = r
-            .slice("segment", u64::from(offset), u64::from(filesz))?
-            .to_vec();
-        segments.push((
-            index,
-            Segment {
-                paddr,
-                vaddr,
-                memsz,
-                flags,
-                data,
-            },
-        ));
+        let data = r.slice("segment", u64::from(offset), u64::from(filesz))?.to_vec();
+        segments.push((index, Segment { paddr, vaddr, memsz, flags, data }));
     }
     if segments.is_empty() {
         return Err(ElfError::NoLoadableSegments);
@@ -449,11 +398,7 @@ fn check_overlap(segments: &[(usize, Segment)]) -> Result<(), ElfError> {
     for pair in order.windows(2) {
         let ((first, a), (second, b)) = (pair[0], pair[1]);
         if a.phys_range().end > u64::from(b.paddr) {
-            return Err(ElfError::OverlappingSegments {
-                first: *first,
-                second: *second,
-                addr: b.paddr,
-            });
+            return Err(ElfError::OverlappingSegments { first: *first, second: *second, addr: b.paddr });
         }
     }
     Ok(())
@@ -473,28 +418,17 @@ impl ElfImage {
         let indexed = parse_segments(&r, &h, &ram)?;
         check_overlap(&indexed)?;
         let segments: Vec<Segment> = indexed.into_iter().map(|(_, s)| s).collect();
-        let to_phys = |vaddr: u32| {
-            segments
-                .iter()
-                .find(|s| s.contains_vaddr(vaddr))
-                .map_or(vaddr, |s| s.to_phys(vaddr))
-        };
+        let to_phys =
+            |vaddr: u32| segments.iter().find(|s| s.contains_vaddr(vaddr)).map_or(vaddr, |s| s.to_phys(vaddr));
 
         let entry = to_phys(h.entry);
         if !in_ram(&ram, entry, 2) {
-            return Err(ElfError::EntryOutsideRam {
-                entry,
-                ram_start: ram.start,
-                ram_end: ram.end,
-            });
+            return Err(ElfError::EntryOutsideRam { entry, ram_start: ram.start, ram_end: ram.end });
         }
 
         let syms = symbols::find(&r, h.shoff, h.shentsize, h.shnum, &["tohost", "fromhost"])?;
         let mut mailbox = [None; 2];
-        for (slot, (name, value)) in mailbox
-            .iter_mut()
-            .zip([("tohost", syms[0]), ("fromhost", syms[1])])
-        {
+        for (slot, (name, value)) in mailbox.iter_mut().zip([("tohost", syms[0]), ("fromhost", syms[1])]) {
             if let Some(value) = value {
                 let addr = to_phys(value);
                 if !in_ram(&ram, addr, 8) {
@@ -503,12 +437,7 @@ impl ElfImage {
                 *slot = Some(addr);
             }
         }
-        Ok(ElfImage {
-            entry,
-            segments,
-            tohost: mailbox[0],
-            fromhost: mailbox[1],
-        })
+        Ok(ElfImage { entry, segments, tohost: mailbox[0], fromhost: mailbox[1] })
     }
 
     /// True if the entry point lies in a segment marked executable. aVM does
@@ -516,9 +445,7 @@ impl ElfImage {
     /// warning.
     pub fn entry_is_executable(&self) -> bool {
         let entry = u64::from(self.entry);
-        self.segments
-            .iter()
-            .any(|s| s.flags & PF_X != 0 && s.phys_range().contains(&entry))
+        self.segments.iter().any(|s| s.flags & PF_X != 0 && s.phys_range().contains(&entry))
     }
 
     /// Copy the segments into the machine's RAM, zero their tails (`.bss`),
@@ -530,26 +457,16 @@ impl ElfImage {
         let ram = ram_range(m.ram.size());
         for s in &self.segments {
             if !in_ram(&ram, s.paddr, u64::from(s.memsz)) {
-                return Err(ElfError::DoesNotFit {
-                    addr: s.paddr,
-                    len: u64::from(s.memsz),
-                });
+                return Err(ElfError::DoesNotFit { addr: s.paddr, len: u64::from(s.memsz) });
             }
         }
         for s in &self.segments {
-            let fit = |_| ElfError::DoesNotFit {
-                addr: s.paddr,
-                len: u64::from(s.memsz),
-            };
+            let fit = |_| ElfError::DoesNotFit { addr: s.paddr, len: u64::from(s.memsz) };
             m.write_phys_bytes(s.paddr, &s.data).map_err(fit)?;
             zero_tail(m, s).map_err(fit)?;
         }
         if !in_ram(&ram, self.entry, 2) {
-            return Err(ElfError::EntryOutsideRam {
-                entry: self.entry,
-                ram_start: ram.start,
-                ram_end: ram.end,
-            });
+            return Err(ElfError::EntryOutsideRam { entry: self.entry, ram_start: ram.start, ram_end: ram.end });
         }
         m.set_htif(self.tohost, self.fromhost);
         m.hart.pc = self.entry;

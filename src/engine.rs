@@ -26,7 +26,7 @@ pub enum EngineKind {
 
 /// The engine used when none is named. One constant, so switching the
 /// default to the JIT is a one-line change.
-pub const DEFAULT_ENGINE: EngineKind = EngineKind::Interp;
+pub const DEFAULT_ENGINE: EngineKind = EngineKind::Jit;
 
 impl EngineKind {
     /// Every engine, in the order `--help` lists them.
@@ -85,10 +85,7 @@ pub trait HostEngine: Engine {
 impl HostEngine for Interpreter {
     fn counters(&self) -> Vec<(&'static str, u64)> {
         let s = self.stats();
-        vec![
-            ("blocks_decoded", s.blocks_decoded),
-            ("blocks_executed", s.blocks_executed),
-        ]
+        vec![("blocks_decoded", s.blocks_decoded), ("blocks_executed", s.blocks_executed)]
     }
 }
 
@@ -102,20 +99,14 @@ impl HostEngine for avm_jit::JitEngine {
             ("code_cache_hits", s.cache_hits),
             ("code_cache_misses", s.cache_misses),
             ("compile_budget_refusals", s.budget_refusals),
-            (
-                "compile_time_us",
-                u64::try_from(s.compile_time.as_micros()).unwrap_or(u64::MAX),
-            ),
+            ("compile_time_us", u64::try_from(s.compile_time.as_micros()).unwrap_or(u64::MAX)),
             ("code_bytes", s.code_bytes),
         ]
     }
 }
 
 /// Create an engine of the given kind.
-pub fn make_engine(
-    kind: EngineKind,
-    options: EngineOptions,
-) -> Result<Box<dyn HostEngine>, EngineError> {
+pub fn make_engine(kind: EngineKind, options: EngineOptions) -> Result<Box<dyn HostEngine>, EngineError> {
     match kind {
         EngineKind::Interp => {
             let mut interp = Interpreter::new();

@@ -40,11 +40,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        RunOptions {
-            max_insns: None,
-            ram_size: MachineConfig::default().ram_size,
-            slice: DEFAULT_SLICE,
-        }
+        RunOptions { max_insns: None, ram_size: MachineConfig::default().ram_size, slice: DEFAULT_SLICE }
     }
 }
 
@@ -62,10 +58,7 @@ pub enum RunError {
 /// A fresh bare-metal machine with `elf` loaded, ready to run from its entry.
 pub fn load_bare_metal(elf: &[u8], ram_size: u32) -> Result<(Machine, ElfImage), RunError> {
     let image = ElfImage::parse(elf, ram_range(ram_size))?;
-    let mut m = Machine::new(MachineConfig {
-        ram_size,
-        ..MachineConfig::default()
-    })?;
+    let mut m = Machine::new(MachineConfig { ram_size, ..MachineConfig::default() })?;
     image.load_into(&mut m)?;
     Ok((m, image))
 }
@@ -78,9 +71,7 @@ pub fn run_machine(
     opts: &RunOptions,
     on_console: &mut dyn FnMut(&[u8]),
 ) -> Exit {
-    let limit = opts
-        .max_insns
-        .map_or(u64::MAX, |n| m.hart.instret.saturating_add(n));
+    let limit = opts.max_insns.map_or(u64::MAX, |n| m.hart.instret.saturating_add(n));
     let slice = opts.slice.max(1);
     let mut printed = m.console.len();
     loop {
@@ -100,11 +91,7 @@ pub fn run_machine(
 
 /// Load `elf` and run it to completion, collecting console output in the
 /// machine only.
-pub fn run_bare_metal(
-    elf: &[u8],
-    engine: &mut dyn Engine,
-    opts: &RunOptions,
-) -> Result<RunReport, RunError> {
+pub fn run_bare_metal(elf: &[u8], engine: &mut dyn Engine, opts: &RunOptions) -> Result<RunReport, RunError> {
     run_bare_metal_streaming(elf, engine, opts, &mut |_| {})
 }
 
@@ -120,12 +107,7 @@ pub fn run_bare_metal_streaming(
     let start = Instant::now();
     let exit = run_machine(&mut machine, engine, opts, on_console);
     let wall = start.elapsed();
-    Ok(RunReport {
-        engine: engine.name(),
-        exit,
-        wall,
-        machine,
-    })
+    Ok(RunReport { engine: engine.name(), exit, wall, machine })
 }
 
 /// How a bare-metal run ended, as the CLI reports it.
@@ -152,10 +134,7 @@ impl Outcome {
             Exit::Halt { code: 0 } => Outcome::Pass,
             Exit::Halt { code } => Outcome::Fail { code },
             Exit::InstructionLimit => Outcome::OutOfInstructions,
-            Exit::Trap { .. }
-            | Exit::Interrupt(_)
-            | Exit::WaitForInterrupt
-            | Exit::TrapLoop { .. } => Outcome::Stuck,
+            Exit::Trap { .. } | Exit::Interrupt(_) | Exit::WaitForInterrupt | Exit::TrapLoop { .. } => Outcome::Stuck,
         }
     }
 
@@ -278,7 +257,9 @@ impl RunReport {
 /// `engine` field itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Engine name.
+    /// Engine name. Not part of the JSON: `--json` output must be byte for
+    /// byte the same whichever engine ran the program.
+    #[serde(skip)]
     pub engine: &'static str,
     /// `PASS`, `FAIL`, `LIMIT` or `STUCK`.
     pub result: &'static str,
@@ -366,11 +347,9 @@ impl ExitSummary {
             },
             Exit::Interrupt(irq) => ExitSummary::Interrupt { cause: irq.code() },
             Exit::WaitForInterrupt => ExitSummary::WaitForInterrupt,
-            Exit::TrapLoop { trap } => ExitSummary::TrapLoop {
-                cause: trap.cause.code(),
-                cause_name: cause_name(trap.cause),
-                tval: trap.tval,
-            },
+            Exit::TrapLoop { trap } => {
+                ExitSummary::TrapLoop { cause: trap.cause.code(), cause_name: cause_name(trap.cause), tval: trap.tval }
+            }
         }
     }
 }

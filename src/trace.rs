@@ -24,25 +24,15 @@ pub struct TextTracer<W: Write> {
 impl<W: Write> TextTracer<W> {
     /// A tracer writing to `out` (buffered).
     pub fn new(out: W) -> TextTracer<W> {
-        TextTracer {
-            out: Some(BufWriter::with_capacity(1 << 16, out)),
-        }
+        TextTracer { out: Some(BufWriter::with_capacity(1 << 16, out)) }
     }
 }
 
 impl<W: Write> Tracer for TextTracer<W> {
     fn before(&mut self, m: &Machine, pc: u32, decoded: &Decoded) {
         let Some(out) = &mut self.out else { return };
-        let disasm = Disasm {
-            decoded: *decoded,
-            pc,
-        };
-        let line = writeln!(
-            out,
-            "{} {} {pc:08x}: {disasm}",
-            m.hart.instret,
-            m.hart.privilege.letter()
-        );
+        let disasm = Disasm { decoded: *decoded, pc };
+        let line = writeln!(out, "{} {} {pc:08x}: {disasm}", m.hart.instret, m.hart.privilege.letter());
         if line.is_err() {
             self.out = None;
         }

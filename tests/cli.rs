@@ -44,10 +44,7 @@ fn temp_elf(name: &str, elf: &[u8]) -> PathBuf {
 }
 
 fn avm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_avm"))
-        .args(args)
-        .output()
-        .expect("run avm")
+    Command::new(env!("CARGO_BIN_EXE_avm")).args(args).output().expect("run avm")
 }
 
 fn run(name: &str, elf: &[u8], extra: &[&str]) -> Output {
@@ -73,7 +70,10 @@ fn passing_program_exits_0_with_summary() {
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let err = stderr(&o);
     assert!(err.contains("PASS: 3 instructions in"), "stderr: {err}");
-    assert!(err.contains("MIPS, interp)"), "stderr: {err}");
+    assert!(err.contains("MIPS, jit)"), "the JIT is the default engine; stderr: {err}");
+    let o = run("pass", &program(|_| {}, 0), &["--engine=interp"]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("MIPS, interp)"), "stderr: {}", stderr(&o));
 }
 
 #[test]
@@ -92,10 +92,7 @@ fn infinite_loop_hits_the_instruction_limit_exit_2() {
     let o = run("loop", &elf, &["--max-insns", "1000"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(
-        err.contains("out of instructions after 1000"),
-        "stderr: {err}"
-    );
+    assert!(err.contains("out of instructions after 1000"), "stderr: {err}");
     assert!(err.contains("LIMIT: 1000 instructions"), "stderr: {err}");
 }
 
@@ -109,11 +106,7 @@ fn bad_elf_and_missing_file_exit_3() {
     elf[18] = 62; // e_machine = x86-64
     let o = run("x86", &elf, &[]);
     assert_eq!(o.status.code(), Some(3));
-    assert!(
-        stderr(&o).contains("not a RISC-V program"),
-        "stderr: {}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("not a RISC-V program"), "stderr: {}", stderr(&o));
 
     let o = avm(&["exec", "/nonexistent/avm/program.elf"]);
     assert_eq!(o.status.code(), Some(3));
@@ -123,19 +116,11 @@ fn bad_elf_and_missing_file_exit_3() {
 #[test]
 fn usage_errors_exit_3_and_help_exits_0() {
     assert_eq!(avm(&["exec"]).status.code(), Some(3));
-    assert_eq!(
-        avm(&["exec", "--engine", "nonsense", "x.elf"])
-            .status
-            .code(),
-        Some(3)
-    );
+    assert_eq!(avm(&["exec", "--engine", "nonsense", "x.elf"]).status.code(), Some(3));
     let help = avm(&["exec", "--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = stdout(&help);
-    assert!(
-        text.contains("0x8000_0000") && text.contains("Exit status"),
-        "help: {text}"
-    );
+    assert!(text.contains("0x8000_0000") && text.contains("Exit status"), "help: {text}");
 }
 
 #[test]
@@ -146,10 +131,7 @@ fn trap_loop_exits_4_naming_reason_pc_and_cause() {
     let o = run("trap-loop", &elf, &[]);
     assert_eq!(o.status.code(), Some(4));
     let err = stderr(&o);
-    assert!(
-        err.contains("trap loop") && err.contains("pc 0x") && err.contains("cause"),
-        "stderr: {err}"
-    );
+    assert!(err.contains("trap loop") && err.contains("pc 0x") && err.contains("cause"), "stderr: {err}");
 }
 
 #[test]
@@ -194,9 +176,8 @@ fn json_output_has_the_final_state() {
     );
     let o = run("json", &elf, &["--json"]);
     assert_eq!(o.status.code(), Some(1));
-    let v: serde_json::Value =
-        serde_json::from_str(&stdout(&o)).expect("stdout is one JSON object");
-    assert_eq!(v["engine"], "interp");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is one JSON object");
+    assert!(v.get("engine").is_none(), "engine name stays out of the JSON so engines compare equal");
     assert_eq!(v["result"], "FAIL");
     assert_eq!(v["exit"]["kind"], "halt");
     assert_eq!(v["exit"]["code"], 5);
@@ -207,10 +188,7 @@ fn json_output_has_the_final_state() {
     assert_eq!(v["x"][0], 0);
     assert!(v["pc"].as_u64().is_some_and(|pc| pc >= u64::from(BASE)));
     assert!(v["instret"].as_u64().is_some_and(|n| n > 0));
-    assert!(
-        v.get("wall").is_none() && !stdout(&o).contains("MIPS"),
-        "no timing in JSON"
-    );
+    assert!(v.get("wall").is_none() && !stdout(&o).contains("MIPS"), "no timing in JSON");
     // Same program, same JSON: runs are deterministic.
     let again = run("json2", &elf, &["--json"]);
     assert_eq!(stdout(&o), stdout(&again));
@@ -241,48 +219,56 @@ fn trace_prints_every_instruction_disassembled() {
     let err = stderr(&o);
     let lines: Vec<&str> = err.lines().filter(|l| l.contains(": ")).collect();
     // li t0,0x80001000 is a single lui; li t1,1 a single addi.
-    assert_eq!(
-        lines.first().copied(),
-        Some("0 M 80000000: lui t0,0x80001"),
-        "stderr: {err}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("1 M 80000004: addi t1,zero,1")),
-        "stderr: {err}"
-    );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("2 M 80000008: sw t1,0(t0)")),
-        "stderr: {err}"
-    );
+    assert_eq!(lines.first().copied(), Some("0 M 80000000: lui t0,0x80001"), "stderr: {err}");
+    assert!(lines.iter().any(|l| l.starts_with("1 M 80000004: addi t1,zero,1")), "stderr: {err}");
+    assert!(lines.iter().any(|l| l.starts_with("2 M 80000008: sw t1,0(t0)")), "stderr: {err}");
 }
 
 #[test]
 fn stats_prints_engine_counters() {
-    let o = run("stats", &program(|_| {}, 0), &["--stats"]);
+    let o = run("stats", &program(|_| {}, 0), &["--stats", "--engine=interp"]);
     assert_eq!(o.status.code(), Some(0));
     let err = stderr(&o);
-    assert!(
-        err.contains("stats: engine=interp") && err.contains("blocks_decoded="),
-        "stderr: {err}"
-    );
+    assert!(err.contains("stats: engine=interp") && err.contains("blocks_decoded="), "stderr: {err}");
+    let o = run("stats", &program(|_| {}, 0), &["--stats", "--engine=jit"]);
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.contains("stats: engine=jit") && err.contains("blocks_compiled="), "stderr: {err}");
 }
 
 #[test]
-fn jit_engine_is_reported_clearly_until_it_lands() {
-    let o = run("jit", &program(|_| {}, 0), &["--engine=jit"]);
-    if o.status.code() == Some(3) {
-        assert!(
-            stderr(&o).contains("--engine=interp"),
-            "stderr: {}",
-            stderr(&o)
-        );
-    } else {
-        assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+fn json_output_is_identical_on_both_engines_for_every_bundled_program() {
+    for name in ["rv32i", "rv32m", "rv32a", "rvc", "csr", "traps", "priv", "misaligned", "vm", "sieve"] {
+        let outputs: Vec<String> = ["interp", "jit"]
+            .iter()
+            .map(|engine| {
+                let o = Command::new(env!("CARGO_BIN_EXE_avm"))
+                    .args(["exec", "--json", "--example", name, &format!("--engine={engine}")])
+                    .output()
+                    .expect("avm runs");
+                assert_eq!(o.status.code(), Some(0), "{name} on {engine}: {}", stderr(&o));
+                stdout(&o)
+            })
+            .collect();
+        assert_eq!(outputs[0], outputs[1], "{name}: --json differs between interp and jit");
     }
+}
+
+#[test]
+fn hot_loop_runs_compiled_code_on_the_jit() {
+    let o = Command::new(env!("CARGO_BIN_EXE_avm"))
+        .args(["exec", "--stats", "--example", "sieve"])
+        .output()
+        .expect("avm runs");
+    assert_eq!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    let counter = |key: &str| -> u64 {
+        err.split_whitespace()
+            .find_map(|w| w.strip_prefix(key).and_then(|v| v.parse().ok()))
+            .unwrap_or_else(|| panic!("no {key} in {err}"))
+    };
+    assert!(counter("blocks_compiled=") > 0, "{err}");
+    assert!(counter("blocks_run_compiled=") > counter("blocks_run_interpreted="), "{err}");
 }
 
 #[test]
@@ -291,10 +277,7 @@ fn bundled_examples_are_listed_and_run() {
     let o = avm(&["examples"]);
     assert_eq!(o.status.code(), Some(0));
     let names = stdout(&o);
-    assert!(
-        names.lines().any(|n| n == "rv32i"),
-        "examples: {names} in {dir}"
-    );
+    assert!(names.lines().any(|n| n == "rv32i"), "examples: {names} in {dir}");
     let o = avm(&["exec", "--example", "rv32i"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let o = avm(&["exec", "--example", "../sieve"]);

@@ -58,7 +58,13 @@ fn every_conformance_program_passes_on_every_engine_with_identical_state() {
         let mut reference: Option<FinalState> = None;
         for (engine_name, mut engine) in engines() {
             let state = run(name, engine.as_mut());
-            assert_eq!(state.exit, Exit::Halt { code: 0 }, "{name} on {engine_name}: {:?} at pc {:#x}", state.exit, state.hart.pc);
+            assert_eq!(
+                state.exit,
+                Exit::Halt { code: 0 },
+                "{name} on {engine_name}: {:?} at pc {:#x}",
+                state.exit,
+                state.hart.pc
+            );
             match &reference {
                 None => reference = Some(state),
                 Some(r) => assert!(*r == state, "{name}: {engine_name} differs from interp\n{r:#?}\n{state:#?}"),

@@ -48,13 +48,8 @@ impl Rng {
 /// An accepted image must load into a machine of the same RAM size and run
 /// a few instructions without panicking.
 fn load_and_poke(image: &ElfImage, m: &mut Machine) {
-    image
-        .load_into(m)
-        .expect("an image that parsed must load into RAM of the checked size");
-    assert!(image
-        .segments
-        .iter()
-        .all(|s| s.data.len() <= s.memsz as usize));
+    image.load_into(m).expect("an image that parsed must load into RAM of the checked size");
+    assert!(image.segments.iter().all(|s| s.data.len() <= s.memsz as usize));
     let mut engine = Interpreter::new();
     let limit = m.hart.instret + 1000;
     engine.run(m, limit);
@@ -66,11 +61,7 @@ fn the_valid_program_parses_loads_and_passes() {
     assert_eq!(image.entry, BASE);
     assert_eq!(image.tohost, Some(TOHOST));
     assert_eq!(image.fromhost, Some(TOHOST + 8));
-    let mut m = Machine::new(MachineConfig {
-        ram_size: RAM,
-        ..MachineConfig::default()
-    })
-    .expect("machine");
+    let mut m = Machine::new(MachineConfig { ram_size: RAM, ..MachineConfig::default() }).expect("machine");
     image.load_into(&mut m).expect("load");
     let exit = Interpreter::new().run(&mut m, 100);
     assert_eq!(exit, avm_mmu::Exit::Halt { code: 0 });
@@ -83,11 +74,7 @@ fn every_truncation_is_an_error() {
         let r = parse(&elf[..len]);
         // Only the trailing section-header padding could be cut harmlessly,
         // and the section headers are the last thing in the file.
-        assert!(
-            r.is_err(),
-            "truncation to {len} of {} bytes was accepted",
-            elf.len()
-        );
+        assert!(r.is_err(), "truncation to {len} of {} bytes was accepted", elf.len());
     }
     assert!(parse(&elf).is_ok());
 }
@@ -109,11 +96,7 @@ fn truncations_of_a_bundled_program_never_panic() {
 fn random_bit_flips_never_panic() {
     let elf = valid();
     let mut rng = Rng(0x5eed_e1f0);
-    let mut m = Machine::new(MachineConfig {
-        ram_size: RAM,
-        ..MachineConfig::default()
-    })
-    .expect("machine");
+    let mut m = Machine::new(MachineConfig { ram_size: RAM, ..MachineConfig::default() }).expect("machine");
     let (mut ok, mut err) = (0, 0);
     for _ in 0..5000 {
         let mut bytes = elf.clone();
@@ -132,10 +115,7 @@ fn random_bit_flips_never_panic() {
             }
         }
     }
-    assert!(
-        ok > 0 && err > 0,
-        "flips should give both outcomes: {ok} ok, {err} err"
-    );
+    assert!(ok > 0 && err > 0, "flips should give both outcomes: {ok} ok, {err} err");
 }
 
 #[test]
@@ -212,17 +192,11 @@ fn header_identification_errors() {
 fn hostile_program_header_tables() {
     let mut b = valid();
     put16(&mut b, E_PHNUM, u16::MAX);
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::ProgramHeadersOutOfBounds { .. })
-    ));
+    assert!(matches!(parse(&b), Err(ElfError::ProgramHeadersOutOfBounds { .. })));
 
     let mut b = valid();
     put32(&mut b, E_PHOFF, u32::MAX - 8);
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::ProgramHeadersOutOfBounds { .. })
-    ));
+    assert!(matches!(parse(&b), Err(ElfError::ProgramHeadersOutOfBounds { .. })));
 
     let mut b = valid();
     put16(&mut b, E_PHENTSIZE, 31);
@@ -234,10 +208,7 @@ fn hostile_program_header_tables() {
 
     let mut b = valid();
     put32(&mut b, E_SHOFF, u32::MAX);
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::SectionHeadersOutOfBounds { .. })
-    ));
+    assert!(matches!(parse(&b), Err(ElfError::SectionHeadersOutOfBounds { .. })));
 
     // No section headers at all: loads, without a mailbox.
     let mut b = valid();
@@ -252,81 +223,40 @@ fn hostile_segments() {
     let rx = PF_R | PF_X;
 
     // A segment that wraps the 32-bit address space.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, 4, rx)
-        .segment(0xffff_f000, &[], 0x2000, PF_R | PF_W)
-        .build();
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::SegmentOutsideRam { index: 1, .. })
-    ));
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, 4, rx).segment(0xffff_f000, &[], 0x2000, PF_R | PF_W).build();
+    assert!(matches!(parse(&b), Err(ElfError::SegmentOutsideRam { index: 1, .. })));
 
     // Larger than RAM.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, u32::MAX, rx)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, u32::MAX, rx).build();
     assert!(matches!(parse(&b), Err(ElfError::SegmentTooLarge { .. })));
 
     // Running off the end of RAM.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE + RAM - 2, &code, 4, rx)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE + RAM - 2, &code, 4, rx).build();
     assert!(matches!(parse(&b), Err(ElfError::SegmentOutsideRam { .. })));
 
     // Below RAM.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, 4, rx)
-        .segment(0x1000, &code, 4, rx)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, 4, rx).segment(0x1000, &code, 4, rx).build();
     assert!(matches!(parse(&b), Err(ElfError::SegmentOutsideRam { .. })));
 
     // Overlapping, in either order.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, 0x100, rx)
-        .segment(BASE + 0xfc, &code, 4, rx)
-        .build();
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::OverlappingSegments {
-            first: 0,
-            second: 1,
-            ..
-        })
-    ));
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE + 0x80, &code, 4, rx)
-        .segment(BASE, &code, 0x1000, rx)
-        .build();
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::OverlappingSegments { .. })
-    ));
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, 0x100, rx).segment(BASE + 0xfc, &code, 4, rx).build();
+    assert!(matches!(parse(&b), Err(ElfError::OverlappingSegments { first: 0, second: 1, .. })));
+    let b = ElfBuilder::new(BASE).segment(BASE + 0x80, &code, 4, rx).segment(BASE, &code, 0x1000, rx).build();
+    assert!(matches!(parse(&b), Err(ElfError::OverlappingSegments { .. })));
 
     // Touching is fine.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, 4, rx)
-        .segment(BASE + 4, &code, 4, rx)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, 4, rx).segment(BASE + 4, &code, 4, rx).build();
     assert!(parse(&b).is_ok());
 
     // filesz > memsz.
     let b = ElfBuilder::new(BASE).segment(BASE, &code, 2, rx).build();
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::FileSizeExceedsMemSize {
-            filesz: 4,
-            memsz: 2,
-            ..
-        })
-    ));
+    assert!(matches!(parse(&b), Err(ElfError::FileSizeExceedsMemSize { filesz: 4, memsz: 2, .. })));
 
     // File bytes beyond the end of the file.
     let mut b = ElfBuilder::new(BASE).segment(BASE, &code, 4, rx).build();
     put32(&mut b, 52 + 4, u32::MAX - 2); // p_offset
     assert!(matches!(parse(&b), Err(ElfError::SegmentFileRange { .. })));
-    let mut b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, 0x10_0000, rx)
-        .build();
+    let mut b = ElfBuilder::new(BASE).segment(BASE, &code, 0x10_0000, rx).build();
     put32(&mut b, 52 + 16, 0x8_0000); // p_filesz
     assert!(matches!(parse(&b), Err(ElfError::SegmentFileRange { .. })));
 
@@ -336,22 +266,11 @@ fn hostile_segments() {
     assert!(matches!(parse(&b), Err(ElfError::EntryOutsideRam { .. })));
 
     // tohost outside RAM.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, 4, rx)
-        .symbol("tohost", 0x4000_0000)
-        .build();
-    assert!(matches!(
-        parse(&b),
-        Err(ElfError::HtifOutsideRam {
-            symbol: "tohost",
-            ..
-        })
-    ));
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, 4, rx).symbol("tohost", 0x4000_0000).build();
+    assert!(matches!(parse(&b), Err(ElfError::HtifOutsideRam { symbol: "tohost", .. })));
 
     // A huge bss in RAM is fine and allocates nothing up front.
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &code, RAM, rx | PF_W)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE, &code, RAM, rx | PF_W).build();
     let image = parse(&b).expect("bss up to the RAM size");
     assert_eq!(image.segments[0].data.len(), 4);
 }
@@ -360,10 +279,7 @@ fn hostile_segments() {
 fn virtual_addresses_map_through_segments() {
     // Linked at 0x1000 virtual, loaded at RAM_BASE physical.
     let code = [0x6f, 0, 0, 0];
-    let b = ElfBuilder::new(0x1000)
-        .segment_at(0x1000, BASE, &code, 0x20, PF_R | PF_X)
-        .symbol("tohost", 0x1010)
-        .build();
+    let b = ElfBuilder::new(0x1000).segment_at(0x1000, BASE, &code, 0x20, PF_R | PF_X).symbol("tohost", 0x1010).build();
     let image = parse(&b).expect("paddr != vaddr");
     assert_eq!(image.entry, BASE);
     assert_eq!(image.tohost, Some(BASE + 0x10));
@@ -371,33 +287,18 @@ fn virtual_addresses_map_through_segments() {
 
 #[test]
 fn loading_into_a_smaller_machine_is_an_error() {
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE + RAM - 0x1000, &[1, 2, 3, 4], 0x1000, PF_R)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE + RAM - 0x1000, &[1, 2, 3, 4], 0x1000, PF_R).build();
     let image = ElfImage::parse(&b, ram_range(RAM)).expect("fits 1 MiB");
     // Entry at BASE is in RAM even though no segment holds it.
-    let mut small = Machine::new(MachineConfig {
-        ram_size: RAM / 2,
-        ..MachineConfig::default()
-    })
-    .expect("machine");
-    assert!(matches!(
-        image.load_into(&mut small),
-        Err(ElfError::DoesNotFit { .. })
-    ));
+    let mut small = Machine::new(MachineConfig { ram_size: RAM / 2, ..MachineConfig::default() }).expect("machine");
+    assert!(matches!(image.load_into(&mut small), Err(ElfError::DoesNotFit { .. })));
 }
 
 #[test]
 fn bss_is_zeroed_when_loading_over_old_contents() {
-    let b = ElfBuilder::new(BASE)
-        .segment(BASE, &[0x6f, 0, 0, 0], 0x3000, PF_R | PF_X | PF_W)
-        .build();
+    let b = ElfBuilder::new(BASE).segment(BASE, &[0x6f, 0, 0, 0], 0x3000, PF_R | PF_X | PF_W).build();
     let image = parse(&b).expect("valid");
-    let mut m = Machine::new(MachineConfig {
-        ram_size: RAM,
-        ..MachineConfig::default()
-    })
-    .expect("machine");
+    let mut m = Machine::new(MachineConfig { ram_size: RAM, ..MachineConfig::default() }).expect("machine");
     m.write_phys_bytes(BASE + 0x2ffc, &[9; 4]).expect("in RAM");
     image.load_into(&mut m).expect("load");
     assert_eq!(&m.ram.bytes()[0x2ffc..0x3000], &[0; 4]);

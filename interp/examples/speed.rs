@@ -1,9 +1,9 @@
 //! Quick speed check of the interpreter on synthetic loops (bare M-mode and
-//! Sv32 U-mode). `cargo run --release -p avm-interp --example speed`.
+//! Sv32 S-mode). `cargo run --release -p avm-interp --example speed`.
+use avm_interp::Interpreter;
 use avm_isa::asm::Asm;
 use avm_isa::{AluOp, BranchOp, LoadOp, Reg, StoreOp};
 use avm_mmu::{Engine, Machine, MachineConfig};
-use avm_interp::Interpreter;
 use std::time::Instant;
 
 fn r(n: u32) -> Reg {
@@ -37,7 +37,11 @@ fn alu_loop(mem: bool) -> Vec<u8> {
 
 fn main() {
     let only_alu = std::env::var("AVM_SPEED_ALU").is_ok();
-    for mem in [false, true] {
+    let only: Option<usize> = std::env::var("AVM_SPEED_ONLY").ok().and_then(|s| s.parse().ok());
+    for (i, (mem, paged)) in [(false, false), (true, false), (true, true)].into_iter().enumerate() {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
         if mem && only_alu {
             continue;
         }
@@ -45,11 +49,33 @@ fn main() {
         let mut m = Machine::new(MachineConfig::default()).unwrap();
         m.write_phys_bytes(0x8000_0000, &code).unwrap();
         m.hart.csr.mtvec = 0x8000_0000 + 0x10_0000 - 4;
+        if paged {
+            // Identity megapages over the first 8 MiB of RAM, run in S-mode.
+            let root = 0x8020_0000u32;
+            for i in 0..2u32 {
+                let va = 0x8000_0000 + (i << 22);
+                let pte = ((va >> 12) << 10) | 0xcf; // V R W X A D
+                m.write_phys_bytes(root + (va >> 22) * 4, &pte.to_le_bytes()).unwrap();
+            }
+            m.hart.csr.satp = (1 << 31) | (root >> 12);
+            m.set_privilege(avm_mmu::Privilege::Supervisor);
+        }
         let mut e = Interpreter::new();
         let t = Instant::now();
         let n: u64 = std::env::var("AVM_SPEED_N").ok().and_then(|s| s.parse().ok()).unwrap_or(300_000_000);
         let exit = e.run(&mut m, n);
         let dt = t.elapsed().as_secs_f64();
-        println!("{} loop: {:?} {} insns in {:.3}s = {:.0} MIPS", if mem { "mem" } else { "alu" }, exit, m.hart.instret, dt, m.hart.instret as f64 / dt / 1e6);
+        println!(
+            "{} loop: {:?} {} insns in {:.3}s = {:.0} MIPS",
+            match (mem, paged) {
+                (false, _) => "alu",
+                (true, false) => "mem (M-mode, bare)",
+                (true, true) => "mem (S-mode, Sv32)",
+            },
+            exit,
+            m.hart.instret,
+            dt,
+            m.hart.instret as f64 / dt / 1e6
+        );
     }
 }

@@ -259,7 +259,15 @@ pub fn store(m: &mut Machine, op: StoreOp, addr: u32, v: u32) -> Result<(), Trap
 /// Zicsr: read the old value, write the new one if the instruction writes.
 /// `csrrs`/`csrrc` with `x0` (or a zero immediate) do not write, so they may
 /// read read-only CSRs.
-fn csr_op(m: &mut Machine, inst: Inst, op: CsrOp, rd: usize, rs1: avm_isa::Reg, csr: u16, next: u32) -> Result<Step, Trap> {
+fn csr_op(
+    m: &mut Machine,
+    inst: Inst,
+    op: CsrOp,
+    rd: usize,
+    rs1: avm_isa::Reg,
+    csr: u16,
+    next: u32,
+) -> Result<Step, Trap> {
     let src = if op.is_imm() { rs1.num() } else { m.hart.x[rs1.idx()] };
     let writes = matches!(op, CsrOp::Rw | CsrOp::Rwi) || rs1.num() != 0;
     let old = m.csr_read(csr, writes).ok_or_else(|| illegal(inst))?;

@@ -111,19 +111,23 @@ pub fn lower(inst: Inst, len: u8) -> BodyOp {
     match inst {
         Inst::Alu { op, rd, rs1, rs2 } => {
             let t = handlers!(alu_h, AluOp; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17);
-            (o.run, o.rd, o.rs1, o.rs2) = (t[index_of(AluOp::ALL, &op)], rd.idx() as u8, rs1.idx() as u8, rs2.idx() as u8);
+            (o.run, o.rd, o.rs1, o.rs2) =
+                (t[index_of(AluOp::ALL, &op)], rd.idx() as u8, rs1.idx() as u8, rs2.idx() as u8);
         }
         Inst::AluImm { op, rd, rs1, imm } => {
             let t = handlers!(alu_imm_h, AluImmOp; 0 1 2 3 4 5 6 7 8);
-            (o.run, o.rd, o.rs1, o.imm) = (t[index_of(AluImmOp::ALL, &op)], rd.idx() as u8, rs1.idx() as u8, imm as u32);
+            (o.run, o.rd, o.rs1, o.imm) =
+                (t[index_of(AluImmOp::ALL, &op)], rd.idx() as u8, rs1.idx() as u8, imm as u32);
         }
         Inst::Load { op, rd, rs1, offset } => {
             let t = handlers!(load_h, LoadOp; 0 1 2 3 4);
-            (o.run, o.rd, o.rs1, o.imm) = (t[index_of(LoadOp::ALL, &op)], rd.idx() as u8, rs1.idx() as u8, offset as u32);
+            (o.run, o.rd, o.rs1, o.imm) =
+                (t[index_of(LoadOp::ALL, &op)], rd.idx() as u8, rs1.idx() as u8, offset as u32);
         }
         Inst::Store { op, rs1, rs2, offset } => {
             let t = handlers!(store_h, StoreOp; 0 1 2);
-            (o.run, o.rs1, o.rs2, o.imm) = (t[index_of(StoreOp::ALL, &op)], rs1.idx() as u8, rs2.idx() as u8, offset as u32);
+            (o.run, o.rs1, o.rs2, o.imm) =
+                (t[index_of(StoreOp::ALL, &op)], rs1.idx() as u8, rs2.idx() as u8, offset as u32);
         }
         Inst::Lui { rd, imm } => (o.run, o.rd, o.imm) = (lui_h, rd.idx() as u8, imm),
         Inst::Auipc { rd, imm } => (o.run, o.rd, o.imm) = (auipc_h, rd.idx() as u8, imm),

@@ -291,7 +291,8 @@ fn run_block_fast(m: &mut Machine, block: &Block, mut pc: u32) -> Option<Exit> {
     // through the general `execute`.
     if let Inst::Branch { op, rs1, rs2, offset } = block.ops[last].inst {
         let taken = exec::branch_taken(op, m.hart.x[rs1.idx()], m.hart.x[rs2.idx()]);
-        m.hart.pc = if taken { pc.wrapping_add(offset as u32) } else { pc.wrapping_add(u32::from(block.ops[last].len)) };
+        m.hart.pc =
+            if taken { pc.wrapping_add(offset as u32) } else { pc.wrapping_add(u32::from(block.ops[last].len)) };
         m.hart.instret = retired + 1;
         return None;
     }

@@ -126,13 +126,7 @@ macro_rules! branch_label_methods {
 impl Asm {
     /// An empty program whose first byte will sit at `base`.
     pub fn new(base: u32) -> Asm {
-        Asm {
-            base,
-            bytes: Vec::new(),
-            labels: Vec::new(),
-            fixups: Vec::new(),
-            error: None,
-        }
+        Asm { base, bytes: Vec::new(), labels: Vec::new(), fixups: Vec::new(), error: None }
     }
 
     /// The address of byte offset `offset`. Addresses wrap modulo 2^32, as the
@@ -209,10 +203,7 @@ impl Asm {
     /// fields are an [`AsmError::Unencodable`].
     pub fn inst(&mut self, inst: Inst) {
         if !encodable(&inst) {
-            self.fail(AsmError::Unencodable {
-                at: self.pc(),
-                inst,
-            });
+            self.fail(AsmError::Unencodable { at: self.pc(), inst });
         }
         self.word(encode(&inst));
     }
@@ -223,10 +214,7 @@ impl Asm {
         match encode_compressed(&inst) {
             Some(half) => self.half(half),
             None => {
-                self.fail(AsmError::NoCompressedForm {
-                    at: self.pc(),
-                    inst,
-                });
+                self.fail(AsmError::NoCompressedForm { at: self.pc(), inst });
                 self.half(0);
             }
         }
@@ -249,22 +237,12 @@ impl Asm {
 
     /// `op rd, offset(rs1)`.
     pub fn load(&mut self, op: LoadOp, rd: Reg, rs1: Reg, offset: i32) {
-        self.inst(Inst::Load {
-            op,
-            rd,
-            rs1,
-            offset,
-        });
+        self.inst(Inst::Load { op, rd, rs1, offset });
     }
 
     /// `op rs2, offset(rs1)`: stores `rs2` at `rs1 + offset`.
     pub fn store(&mut self, op: StoreOp, rs2: Reg, rs1: Reg, offset: i32) {
-        self.inst(Inst::Store {
-            op,
-            rs1,
-            rs2,
-            offset,
-        });
+        self.inst(Inst::Store { op, rs1, rs2, offset });
     }
 
     /// Loads a 32-bit constant into `rd` with the shortest of `addi`, `lui`, or
@@ -286,31 +264,17 @@ impl Asm {
 
     /// `csrrs rd, csr, zero`: reads a CSR.
     pub fn csrr(&mut self, rd: Reg, csr: u16) {
-        self.inst(Inst::Csr {
-            op: CsrOp::Rs,
-            rd,
-            rs1: Reg::ZERO,
-            csr,
-        });
+        self.inst(Inst::Csr { op: CsrOp::Rs, rd, rs1: Reg::ZERO, csr });
     }
 
     /// `csrrw zero, csr, rs`: writes a CSR.
     pub fn csrw(&mut self, csr: u16, rs: Reg) {
-        self.inst(Inst::Csr {
-            op: CsrOp::Rw,
-            rd: Reg::ZERO,
-            rs1: rs,
-            csr,
-        });
+        self.inst(Inst::Csr { op: CsrOp::Rw, rd: Reg::ZERO, rs1: rs, csr });
     }
 
     /// Records a reference to `label` and emits `words` placeholder words.
     fn fixup(&mut self, label: Label, patch: Patch, words: usize) {
-        self.fixups.push(Fixup {
-            at: self.bytes.len(),
-            label,
-            patch,
-        });
+        self.fixups.push(Fixup { at: self.bytes.len(), label, patch });
         for _ in 0..words {
             self.word(0);
         }
@@ -352,28 +316,15 @@ impl Asm {
     /// Resolves one fixup: computes the distance to its label and writes the
     /// final instruction(s).
     fn resolve(&mut self, fixup: Fixup) -> Result<(), AsmError> {
-        let target = self
-            .labels
-            .get(fixup.label.0)
-            .copied()
-            .flatten()
-            .ok_or(AsmError::UnboundLabel(fixup.label))?;
+        let target = self.labels.get(fixup.label.0).copied().flatten().ok_or(AsmError::UnboundLabel(fixup.label))?;
         let at = self.addr(fixup.at);
         // Distances between two offsets of one Vec always fit in i64.
         let distance = target as i64 - fixup.at as i64;
-        let out_of_range = AsmError::OutOfRange {
-            at,
-            offset: distance,
-        };
+        let out_of_range = AsmError::OutOfRange { at, offset: distance };
         let offset = i32::try_from(distance).map_err(|_| out_of_range.clone())?;
         match fixup.patch {
             Patch::Branch { op, rs1, rs2 } => {
-                let inst = Inst::Branch {
-                    op,
-                    rs1,
-                    rs2,
-                    offset,
-                };
+                let inst = Inst::Branch { op, rs1, rs2, offset };
                 if !encodable(&inst) {
                     return Err(out_of_range);
                 }
@@ -392,12 +343,7 @@ impl Asm {
                 let hi = rel.wrapping_add(0x800) & 0xffff_f000;
                 let lo = rel.wrapping_sub(hi) as i32;
                 self.patch_word(fixup.at, Inst::Auipc { rd, imm: hi });
-                let addi = Inst::AluImm {
-                    op: AluImmOp::Addi,
-                    rd,
-                    rs1: rd,
-                    imm: lo,
-                };
+                let addi = Inst::AluImm { op: AluImmOp::Addi, rd, rs1: rd, imm: lo };
                 self.patch_word(fixup.at + 4, addi);
             }
         }

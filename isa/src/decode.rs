@@ -110,67 +110,24 @@ fn decode_full(w: u32) -> Option<Inst> {
     // Opcodes with bits 4:2 = 111 are longer formats; none of them is listed
     // below, so they fall through to `None` with everything else unknown.
     let inst = match bits(w, 6, 0) {
-        opcode::LUI => Inst::Lui {
-            rd,
-            imm: w & 0xffff_f000,
-        },
-        opcode::AUIPC => Inst::Auipc {
-            rd,
-            imm: w & 0xffff_f000,
-        },
-        opcode::JAL => Inst::Jal {
-            rd,
-            offset: imm_j(w),
-        },
-        opcode::JALR if funct3 == 0 => Inst::Jalr {
-            rd,
-            rs1,
-            offset: imm_i(w),
-        },
-        opcode::BRANCH => Inst::Branch {
-            op: BranchOp::from_code(funct3)?,
-            rs1,
-            rs2,
-            offset: imm_b(w),
-        },
-        opcode::LOAD => Inst::Load {
-            op: LoadOp::from_code(funct3)?,
-            rd,
-            rs1,
-            offset: imm_i(w),
-        },
-        opcode::STORE => Inst::Store {
-            op: StoreOp::from_code(funct3)?,
-            rs1,
-            rs2,
-            offset: imm_s(w),
-        },
+        opcode::LUI => Inst::Lui { rd, imm: w & 0xffff_f000 },
+        opcode::AUIPC => Inst::Auipc { rd, imm: w & 0xffff_f000 },
+        opcode::JAL => Inst::Jal { rd, offset: imm_j(w) },
+        opcode::JALR if funct3 == 0 => Inst::Jalr { rd, rs1, offset: imm_i(w) },
+        opcode::BRANCH => Inst::Branch { op: BranchOp::from_code(funct3)?, rs1, rs2, offset: imm_b(w) },
+        opcode::LOAD => Inst::Load { op: LoadOp::from_code(funct3)?, rd, rs1, offset: imm_i(w) },
+        opcode::STORE => Inst::Store { op: StoreOp::from_code(funct3)?, rs1, rs2, offset: imm_s(w) },
         opcode::OP_IMM => {
             // Shifts keep imm[11:5] as part of the operation; imm[5] set
             // (a shift by 32 or more) matches no table entry on RV32.
             if funct3 == 1 || funct3 == 5 {
                 let op = AluImmOp::from_code(funct7 << 3 | funct3)?;
-                Inst::AluImm {
-                    op,
-                    rd,
-                    rs1,
-                    imm: bits(w, 24, 20) as i32,
-                }
+                Inst::AluImm { op, rd, rs1, imm: bits(w, 24, 20) as i32 }
             } else {
-                Inst::AluImm {
-                    op: AluImmOp::from_code(funct3)?,
-                    rd,
-                    rs1,
-                    imm: imm_i(w),
-                }
+                Inst::AluImm { op: AluImmOp::from_code(funct3)?, rd, rs1, imm: imm_i(w) }
             }
         }
-        opcode::OP => Inst::Alu {
-            op: AluOp::from_code(funct7 << 3 | funct3)?,
-            rd,
-            rs1,
-            rs2,
-        },
+        opcode::OP => Inst::Alu { op: AluOp::from_code(funct7 << 3 | funct3)?, rd, rs1, rs2 },
         opcode::MISC_MEM => decode_misc_mem(w, funct3)?,
         opcode::SYSTEM => decode_system(w, funct3, rd, rs1, rs2)?,
         opcode::AMO if funct3 == 0b010 => decode_amo(w, rd, rs1, rs2)?,
@@ -186,11 +143,9 @@ fn decode_full(w: u32) -> Option<Inst> {
 /// `fence.tso` apart.
 fn decode_misc_mem(w: u32, funct3: u32) -> Option<Inst> {
     match funct3 {
-        0b000 => Some(Inst::Fence {
-            pred: bits(w, 27, 24) as u8,
-            succ: bits(w, 23, 20) as u8,
-            fm: bits(w, 31, 28) as u8,
-        }),
+        0b000 => {
+            Some(Inst::Fence { pred: bits(w, 27, 24) as u8, succ: bits(w, 23, 20) as u8, fm: bits(w, 31, 28) as u8 })
+        }
         0b001 => Some(Inst::FenceI),
         _ => None,
     }
@@ -204,12 +159,7 @@ fn decode_system(w: u32, funct3: u32, rd: Reg, rs1: Reg, rs2: Reg) -> Option<Ins
         // Any 12-bit address decodes: whether the CSR exists and may be
         // accessed is decided at execution, by the MMU.
         let op = CsrOp::from_code(funct3)?;
-        return Some(Inst::Csr {
-            op,
-            rd,
-            rs1,
-            csr: bits(w, 31, 20) as u16,
-        });
+        return Some(Inst::Csr { op, rd, rs1, csr: bits(w, 31, 20) as u16 });
     }
     // sfence.vma: funct7 = 0001001, rs1 and rs2 are operands, rd must be 0.
     if bits(w, 31, 25) == 0b000_1001 && rd == Reg::ZERO {
@@ -233,13 +183,7 @@ fn decode_amo(w: u32, rd: Reg, rs1: Reg, rs2: Reg) -> Option<Inst> {
         0b00010 if rs2 == Reg::ZERO => Some(Inst::Lr { rd, rs1, aqrl }),
         0b00010 => None,
         0b00011 => Some(Inst::Sc { rd, rs1, rs2, aqrl }),
-        funct5 => Some(Inst::Amo {
-            op: AmoOp::from_code(funct5)?,
-            rd,
-            rs1,
-            rs2,
-            aqrl,
-        }),
+        funct5 => Some(Inst::Amo { op: AmoOp::from_code(funct5)?, rd, rs1, rs2, aqrl }),
     }
 }
 
@@ -283,11 +227,7 @@ const fn c_jump_offset(h: u32) -> i32 {
 /// The CB-format byte offset of c.beqz/c.bnez: `offset[8|4:3]` in 12:10,
 /// `offset[7:6|2:1|5]` in 6:2.
 const fn c_branch_offset(h: u32) -> i32 {
-    let imm = bit(h, 12) << 8
-        | bits(h, 11, 10) << 3
-        | bits(h, 6, 5) << 6
-        | bits(h, 4, 3) << 1
-        | bit(h, 2) << 5;
+    let imm = bit(h, 12) << 8 | bits(h, 11, 10) << 3 | bits(h, 6, 5) << 6 | bits(h, 4, 3) << 1 | bit(h, 2) << 5;
     sext(imm, 9)
 }
 
@@ -316,25 +256,10 @@ fn decode_c0(h: u32, funct3: u32) -> Option<Inst> {
         // includes the all-zero halfword, defined illegal on purpose).
         0b000 => {
             let imm = bits(h, 12, 11) << 4 | bits(h, 10, 7) << 6 | bit(h, 6) << 2 | bit(h, 5) << 3;
-            (imm != 0).then_some(Inst::AluImm {
-                op: AluImmOp::Addi,
-                rd,
-                rs1: Reg::SP,
-                imm: imm as i32,
-            })
+            (imm != 0).then_some(Inst::AluImm { op: AluImmOp::Addi, rd, rs1: Reg::SP, imm: imm as i32 })
         }
-        0b010 => Some(Inst::Load {
-            op: LoadOp::Lw,
-            rd,
-            rs1,
-            offset: word_offset,
-        }),
-        0b110 => Some(Inst::Store {
-            op: StoreOp::Sw,
-            rs1,
-            rs2: rd,
-            offset: word_offset,
-        }),
+        0b010 => Some(Inst::Load { op: LoadOp::Lw, rd, rs1, offset: word_offset }),
+        0b110 => Some(Inst::Store { op: StoreOp::Sw, rs1, rs2: rd, offset: word_offset }),
         _ => None,
     }
 }
@@ -346,64 +271,32 @@ fn decode_c1(h: u32, funct3: u32) -> Option<Inst> {
     let imm = c_imm6(h);
     let inst = match funct3 {
         // c.addi (rd = 0 or imm = 0 are hints, c.nop among them).
-        0b000 => Inst::AluImm {
-            op: AluImmOp::Addi,
-            rd,
-            rs1: rd,
-            imm,
-        },
+        0b000 => Inst::AluImm { op: AluImmOp::Addi, rd, rs1: rd, imm },
         // c.jal is RV32-only: jal ra, offset.
-        0b001 => Inst::Jal {
-            rd: Reg::RA,
-            offset: c_jump_offset(h),
-        },
+        0b001 => Inst::Jal { rd: Reg::RA, offset: c_jump_offset(h) },
         // c.li (rd = 0 is a hint).
-        0b010 => Inst::AluImm {
-            op: AluImmOp::Addi,
-            rd,
-            rs1: Reg::ZERO,
-            imm,
-        },
+        0b010 => Inst::AluImm { op: AluImmOp::Addi, rd, rs1: Reg::ZERO, imm },
         // c.addi16sp: nzimm[9] in 12, nzimm[4|6|8:7|5] in 6:2.
         0b011 if rd == Reg::SP => {
-            let raw = bit(h, 12) << 9
-                | bit(h, 6) << 4
-                | bit(h, 5) << 6
-                | bits(h, 4, 3) << 7
-                | bit(h, 2) << 5;
+            let raw = bit(h, 12) << 9 | bit(h, 6) << 4 | bit(h, 5) << 6 | bits(h, 4, 3) << 7 | bit(h, 2) << 5;
             if raw == 0 {
                 return None;
             }
-            Inst::AluImm {
-                op: AluImmOp::Addi,
-                rd: Reg::SP,
-                rs1: Reg::SP,
-                imm: sext(raw, 10),
-            }
+            Inst::AluImm { op: AluImmOp::Addi, rd: Reg::SP, rs1: Reg::SP, imm: sext(raw, 10) }
         }
         // c.lui: nzimm[17:12]; zero is reserved, rd = 0 is a hint.
         0b011 => {
             if imm == 0 {
                 return None;
             }
-            Inst::Lui {
-                rd,
-                imm: (imm as u32) << 12,
-            }
+            Inst::Lui { rd, imm: (imm as u32) << 12 }
         }
         0b100 => return decode_c1_alu(h),
         // c.j: jal x0, offset.
-        0b101 => Inst::Jal {
-            rd: Reg::ZERO,
-            offset: c_jump_offset(h),
-        },
+        0b101 => Inst::Jal { rd: Reg::ZERO, offset: c_jump_offset(h) },
         // c.beqz / c.bnez: compare rs1' with x0.
         0b110 | 0b111 => Inst::Branch {
-            op: if funct3 == 0b110 {
-                BranchOp::Beq
-            } else {
-                BranchOp::Bne
-            },
+            op: if funct3 == 0b110 { BranchOp::Beq } else { BranchOp::Bne },
             rs1: creg(bits(h, 9, 7)),
             rs2: Reg::ZERO,
             offset: c_branch_offset(h),
@@ -419,24 +312,9 @@ fn decode_c1_alu(h: u32) -> Option<Inst> {
     let rd = creg(bits(h, 9, 7));
     let rs2 = creg(bits(h, 4, 2));
     let inst = match bits(h, 11, 10) {
-        0b00 => Inst::AluImm {
-            op: AluImmOp::Srli,
-            rd,
-            rs1: rd,
-            imm: c_shamt(h)?,
-        },
-        0b01 => Inst::AluImm {
-            op: AluImmOp::Srai,
-            rd,
-            rs1: rd,
-            imm: c_shamt(h)?,
-        },
-        0b10 => Inst::AluImm {
-            op: AluImmOp::Andi,
-            rd,
-            rs1: rd,
-            imm: c_imm6(h),
-        },
+        0b00 => Inst::AluImm { op: AluImmOp::Srli, rd, rs1: rd, imm: c_shamt(h)? },
+        0b01 => Inst::AluImm { op: AluImmOp::Srai, rd, rs1: rd, imm: c_shamt(h)? },
+        0b10 => Inst::AluImm { op: AluImmOp::Andi, rd, rs1: rd, imm: c_imm6(h) },
         _ => {
             // bit 12 set: c.subw/c.addw on RV64, reserved here.
             if bit(h, 12) == 1 {
@@ -448,12 +326,7 @@ fn decode_c1_alu(h: u32) -> Option<Inst> {
                 0b10 => AluOp::Or,
                 _ => AluOp::And,
             };
-            Inst::Alu {
-                op,
-                rd,
-                rs1: rd,
-                rs2,
-            }
+            Inst::Alu { op, rd, rs1: rd, rs2 }
         }
     };
     Some(inst)
@@ -466,61 +339,28 @@ fn decode_c2(h: u32, funct3: u32) -> Option<Inst> {
     let rs2 = Reg::new(bits(h, 6, 2));
     let inst = match funct3 {
         // c.slli (rd = 0 is a hint).
-        0b000 => Inst::AluImm {
-            op: AluImmOp::Slli,
-            rd,
-            rs1: rd,
-            imm: c_shamt(h)?,
-        },
+        0b000 => Inst::AluImm { op: AluImmOp::Slli, rd, rs1: rd, imm: c_shamt(h)? },
         // c.lwsp: uimm[5] in 12, uimm[4:2|7:6] in 6:2; rd = 0 is reserved.
         0b010 if rd != Reg::ZERO => {
             let offset = bit(h, 12) << 5 | bits(h, 6, 4) << 2 | bits(h, 3, 2) << 6;
-            Inst::Load {
-                op: LoadOp::Lw,
-                rd,
-                rs1: Reg::SP,
-                offset: offset as i32,
-            }
+            Inst::Load { op: LoadOp::Lw, rd, rs1: Reg::SP, offset: offset as i32 }
         }
         0b100 => match (bit(h, 12), rd == Reg::ZERO, rs2 == Reg::ZERO) {
             // c.jr (rs1 = 0 is reserved).
-            (0, false, true) => Inst::Jalr {
-                rd: Reg::ZERO,
-                rs1: rd,
-                offset: 0,
-            },
+            (0, false, true) => Inst::Jalr { rd: Reg::ZERO, rs1: rd, offset: 0 },
             (0, true, true) => return None,
             // c.mv: add rd, x0, rs2 (rd = 0 is a hint).
-            (0, _, false) => Inst::Alu {
-                op: AluOp::Add,
-                rd,
-                rs1: Reg::ZERO,
-                rs2,
-            },
+            (0, _, false) => Inst::Alu { op: AluOp::Add, rd, rs1: Reg::ZERO, rs2 },
             (_, true, true) => Inst::Ebreak,
             // c.jalr: jalr ra, 0(rs1).
-            (_, false, true) => Inst::Jalr {
-                rd: Reg::RA,
-                rs1: rd,
-                offset: 0,
-            },
+            (_, false, true) => Inst::Jalr { rd: Reg::RA, rs1: rd, offset: 0 },
             // c.add (rd = 0 is a hint).
-            (_, _, false) => Inst::Alu {
-                op: AluOp::Add,
-                rd,
-                rs1: rd,
-                rs2,
-            },
+            (_, _, false) => Inst::Alu { op: AluOp::Add, rd, rs1: rd, rs2 },
         },
         // c.swsp: uimm[5:2|7:6] in 12:7.
         0b110 => {
             let offset = bits(h, 12, 9) << 2 | bits(h, 8, 7) << 6;
-            Inst::Store {
-                op: StoreOp::Sw,
-                rs1: Reg::SP,
-                rs2,
-                offset: offset as i32,
-            }
+            Inst::Store { op: StoreOp::Sw, rs1: Reg::SP, rs2, offset: offset as i32 }
         }
         _ => return None,
     };

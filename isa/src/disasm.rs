@@ -79,36 +79,17 @@ impl fmt::Display for Disasm {
             Inst::Auipc { rd, imm } => write!(f, "auipc {rd},{:#x}", imm >> 12),
             Inst::Jal { rd, offset } => write!(f, "jal {rd},{:#x}", target(offset)),
             Inst::Jalr { rd, rs1, offset } => write!(f, "jalr {rd},{offset}({rs1})"),
-            Inst::Branch {
-                op,
-                rs1,
-                rs2,
-                offset,
-            } => {
+            Inst::Branch { op, rs1, rs2, offset } => {
                 write!(f, "{op} {rs1},{rs2},{:#x}", target(offset))
             }
-            Inst::Load {
-                op,
-                rd,
-                rs1,
-                offset,
-            } => write!(f, "{op} {rd},{offset}({rs1})"),
-            Inst::Store {
-                op,
-                rs1,
-                rs2,
-                offset,
-            } => write!(f, "{op} {rs2},{offset}({rs1})"),
+            Inst::Load { op, rd, rs1, offset } => write!(f, "{op} {rd},{offset}({rs1})"),
+            Inst::Store { op, rs1, rs2, offset } => write!(f, "{op} {rs2},{offset}({rs1})"),
             Inst::AluImm { op, rd, rs1, imm } if op.is_shift() => {
                 write!(f, "{op} {rd},{rs1},{imm:#x}")
             }
             Inst::AluImm { op, rd, rs1, imm } => write!(f, "{op} {rd},{rs1},{imm}"),
             Inst::Alu { op, rd, rs1, rs2 } => write!(f, "{op} {rd},{rs1},{rs2}"),
-            Inst::Fence {
-                pred: 3,
-                succ: 3,
-                fm: 8,
-            } => f.write_str("fence.tso"),
+            Inst::Fence { pred: 3, succ: 3, fm: 8 } => f.write_str("fence.tso"),
             Inst::Fence { pred, succ, .. } => {
                 write!(f, "fence {},{}", FenceSet(pred), FenceSet(succ))
             }
@@ -127,13 +108,7 @@ impl fmt::Display for Disasm {
             Inst::Sc { rd, rs1, rs2, aqrl } => {
                 write!(f, "sc.w{} {rd},{rs2},({rs1})", aqrl_suffix(aqrl))
             }
-            Inst::Amo {
-                op,
-                rd,
-                rs1,
-                rs2,
-                aqrl,
-            } => {
+            Inst::Amo { op, rd, rs1, rs2, aqrl } => {
                 write!(f, "{op}{} {rd},{rs2},({rs1})", aqrl_suffix(aqrl))
             }
             Inst::Illegal { word } if self.decoded.len == 2 => write!(f, "illegal {word:#06x}"),

@@ -29,18 +29,7 @@ fn backward_branch_targets_its_label() {
     a.addi(A0, A0, 1);
     a.bne_label(A0, A1, top);
     let code = disassemble(&a.finish().unwrap(), BASE);
-    assert_eq!(
-        code[1],
-        (
-            BASE + 4,
-            Inst::Branch {
-                op: BranchOp::Bne,
-                rs1: A0,
-                rs2: A1,
-                offset: -4
-            }
-        )
-    );
+    assert_eq!(code[1], (BASE + 4, Inst::Branch { op: BranchOp::Bne, rs1: A0, rs2: A1, offset: -4 }));
 }
 
 #[test]
@@ -53,22 +42,8 @@ fn forward_jump_and_branch_are_patched_at_finish() {
     a.bind(end);
     a.inst(Inst::Ebreak);
     let code = disassemble(&a.finish().unwrap(), BASE);
-    assert_eq!(
-        code[0].1,
-        Inst::Branch {
-            op: BranchOp::Beq,
-            rs1: A0,
-            rs2: Reg::ZERO,
-            offset: 12
-        }
-    );
-    assert_eq!(
-        code[1].1,
-        Inst::Jal {
-            rd: Reg::ZERO,
-            offset: 8
-        }
-    );
+    assert_eq!(code[0].1, Inst::Branch { op: BranchOp::Beq, rs1: A0, rs2: Reg::ZERO, offset: 12 });
+    assert_eq!(code[1].1, Inst::Jal { rd: Reg::ZERO, offset: 8 });
     assert_eq!(code[3].1, Inst::Ebreak);
 }
 
@@ -84,15 +59,7 @@ fn la_computes_the_label_address_pc_relative() {
     a.word(0xdead_beef);
     let target = a.address_of(data).unwrap();
     let code = disassemble(&a.finish().unwrap(), BASE);
-    let (
-        Inst::Auipc { imm: hi, .. },
-        Inst::AluImm {
-            op: AluImmOp::Addi,
-            imm: lo,
-            ..
-        },
-    ) = (code[0].1, code[1].1)
-    else {
+    let (Inst::Auipc { imm: hi, .. }, Inst::AluImm { op: AluImmOp::Addi, imm: lo, .. }) = (code[0].1, code[1].1) else {
         panic!("unexpected la expansion {code:?}");
     };
     assert_eq!(BASE.wrapping_add(hi).wrapping_add_signed(lo), target);
@@ -100,18 +67,7 @@ fn la_computes_the_label_address_pc_relative() {
 
 #[test]
 fn li_loads_every_kind_of_constant() {
-    for value in [
-        0,
-        1,
-        0x7ff,
-        0x800,
-        0xfff,
-        0x1000,
-        0x1234_5678,
-        0x8000_0000,
-        0xffff_f800,
-        u32::MAX,
-    ] {
+    for value in [0, 1, 0x7ff, 0x800, 0xfff, 0x1000, 0x1234_5678, 0x8000_0000, 0xffff_f800, u32::MAX] {
         let mut a = Asm::new(BASE);
         a.li(A0, value);
         let code = disassemble(&a.finish().unwrap(), BASE);
@@ -119,12 +75,9 @@ fn li_loads_every_kind_of_constant() {
         for (_, inst) in code {
             match inst {
                 Inst::Lui { imm, .. } => x = imm,
-                Inst::AluImm {
-                    op: AluImmOp::Addi,
-                    rs1,
-                    imm,
-                    ..
-                } => x = if rs1 == Reg::ZERO { 0 } else { x }.wrapping_add_signed(imm),
+                Inst::AluImm { op: AluImmOp::Addi, rs1, imm, .. } => {
+                    x = if rs1 == Reg::ZERO { 0 } else { x }.wrapping_add_signed(imm)
+                }
                 other => panic!("unexpected {other:?}"),
             }
         }
@@ -141,13 +94,7 @@ fn branch_out_of_range_is_an_error() {
         a.inst(Inst::Ebreak);
     }
     a.bind(far); // 4100 bytes away: beyond the ±4 KiB of a branch
-    assert_eq!(
-        a.finish(),
-        Err(AsmError::OutOfRange {
-            at: BASE,
-            offset: 4100
-        })
-    );
+    assert_eq!(a.finish(), Err(AsmError::OutOfRange { at: BASE, offset: 4100 }));
 }
 
 #[test]
@@ -160,15 +107,7 @@ fn branch_at_the_edge_of_its_range_assembles() {
     }
     a.bind(far); // 4092 bytes away
     let code = disassemble(&a.finish().unwrap(), BASE);
-    assert_eq!(
-        code[0].1,
-        Inst::Branch {
-            op: BranchOp::Beq,
-            rs1: A0,
-            rs2: A1,
-            offset: 4092
-        }
-    );
+    assert_eq!(code[0].1, Inst::Branch { op: BranchOp::Beq, rs1: A0, rs2: A1, offset: 4092 });
 }
 
 #[test]
@@ -191,51 +130,28 @@ fn binding_a_label_twice_is_an_error() {
 fn immediate_that_does_not_fit_is_unencodable() {
     let mut a = Asm::new(BASE);
     a.addi(A0, A0, 4096);
-    assert!(matches!(
-        a.finish(),
-        Err(AsmError::Unencodable { at: BASE, .. })
-    ));
+    assert!(matches!(a.finish(), Err(AsmError::Unencodable { at: BASE, .. })));
 }
 
 #[test]
 fn compressed_emits_two_bytes_and_keeps_labels_right() {
     let mut a = Asm::new(BASE);
     let end = a.new_label();
-    a.compressed(Inst::AluImm {
-        op: AluImmOp::Addi,
-        rd: A0,
-        rs1: A0,
-        imm: 1,
-    });
+    a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A0, rs1: A0, imm: 1 });
     a.j(end);
     a.compressed(Inst::Ebreak);
     a.bind(end);
     a.compressed(Inst::Ebreak);
     assert_eq!(a.address_of(end), Some(BASE + 8));
     let code = disassemble(&a.finish().unwrap(), BASE);
-    assert_eq!(
-        code[1],
-        (
-            BASE + 2,
-            Inst::Jal {
-                rd: Reg::ZERO,
-                offset: 6
-            }
-        )
-    );
+    assert_eq!(code[1], (BASE + 2, Inst::Jal { rd: Reg::ZERO, offset: 6 }));
 }
 
 #[test]
 fn instruction_without_compressed_form_is_an_error() {
     let mut a = Asm::new(BASE);
     a.compressed(Inst::Mret);
-    assert_eq!(
-        a.finish(),
-        Err(AsmError::NoCompressedForm {
-            at: BASE,
-            inst: Inst::Mret
-        })
-    );
+    assert_eq!(a.finish(), Err(AsmError::NoCompressedForm { at: BASE, inst: Inst::Mret }));
 }
 
 #[test]

@@ -20,21 +20,9 @@ fn every_halfword_decodes_disassembles_and_reencodes() {
         let word = u32::from(half) | 0xdead_0000;
         let d = decode(word);
         assert_eq!(d.len, 2, "{half:#06x}");
-        assert_eq!(
-            d,
-            decode(u32::from(half)),
-            "upper half changed the decode of {half:#06x}"
-        );
+        assert_eq!(d, decode(u32::from(half)), "upper half changed the decode of {half:#06x}");
         text.clear();
-        write!(
-            text,
-            "{}",
-            Disasm {
-                decoded: d,
-                pc: 0x8000_0000
-            }
-        )
-        .unwrap();
+        write!(text, "{}", Disasm { decoded: d, pc: 0x8000_0000 }).unwrap();
         assert!(!text.is_empty());
         match d.inst {
             Inst::Illegal { word } => assert_eq!(word, u32::from(half)),
@@ -45,18 +33,12 @@ fn every_halfword_decodes_disassembles_and_reencodes() {
                 };
                 let back = decode(u32::from(again));
                 assert_eq!(back.len, 2);
-                assert_eq!(
-                    back.inst, inst,
-                    "{half:#06x} ({text}) re-encoded as {again:#06x}"
-                );
+                assert_eq!(back.inst, inst, "{half:#06x} ({text}) re-encoded as {again:#06x}");
             }
         }
     }
     // The legal set was cross-checked against `llvm-mc --disassemble` (LLVM 14,
     // riscv32 +c): LLVM accepts 1568 more, all reserved by the ISA manual:
     // 0x0000, shamt[5] = 1 in c.slli/c.srli/c.srai, and c.lui with imm = 0.
-    assert_eq!(
-        legal, 28_823,
-        "the set of legal compressed encodings changed"
-    );
+    assert_eq!(legal, 28_823, "the set of legal compressed encodings changed");
 }

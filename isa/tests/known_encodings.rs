@@ -19,11 +19,7 @@ fn assert_illegal(word: u32, len: u8) {
     let d = decode(word);
     let expected = if len == 2 { word & 0xffff } else { word };
     assert_eq!(d.len, len, "length of {word:#010x}");
-    assert_eq!(
-        d.inst,
-        Inst::Illegal { word: expected },
-        "{word:#010x} should be illegal"
-    );
+    assert_eq!(d.inst, Inst::Illegal { word: expected }, "{word:#010x} should be illegal");
 }
 
 #[test]
@@ -82,26 +78,14 @@ fn atomics_match_objdump() {
 #[test]
 fn unimp_is_a_csr_write_to_cycle_that_traps_at_execution() {
     let d = decode(0xc000_1073);
-    let inst = Inst::Csr {
-        op: CsrOp::Rw,
-        rd: Reg::ZERO,
-        rs1: Reg::ZERO,
-        csr: 0xc00,
-    };
+    let inst = Inst::Csr { op: CsrOp::Rw, rd: Reg::ZERO, rs1: Reg::ZERO, csr: 0xc00 };
     assert_eq!(d.inst, inst);
     assert_eq!(disasm(&d, PC), "csrrw zero,cycle,zero");
 }
 
 #[test]
 fn fence_ignores_reserved_rd_and_rs1_fields() {
-    assert_eq!(
-        decode(0x0ff5_050f).inst,
-        Inst::Fence {
-            pred: 0xf,
-            succ: 0xf,
-            fm: 0
-        }
-    );
+    assert_eq!(decode(0x0ff5_050f).inst, Inst::Fence { pred: 0xf, succ: 0xf, fm: 0 });
 }
 
 #[test]
@@ -211,9 +195,7 @@ fn rv64_only_compressed_subw_and_addw_are_illegal() {
 
 #[test]
 fn compressed_floating_point_is_illegal_without_an_fpu() {
-    for half in [
-        0x2000, 0x6000, 0xa000, 0xe000, 0x2002, 0x6002, 0xa002, 0xe002,
-    ] {
+    for half in [0x2000, 0x6000, 0xa000, 0xe000, 0x2002, 0x6002, 0xa002, 0xe002] {
         assert_illegal(half | 0x0100, 2);
     }
 }
@@ -221,13 +203,5 @@ fn compressed_floating_point_is_illegal_without_an_fpu() {
 #[test]
 fn compressed_decode_ignores_the_upper_half() {
     assert_eq!(decode(0xffff_4501), decode(0x4501));
-    assert_eq!(
-        decode(0x1234_0141).inst,
-        Inst::AluImm {
-            op: AluImmOp::Addi,
-            rd: Reg::SP,
-            rs1: Reg::SP,
-            imm: 16
-        }
-    );
+    assert_eq!(decode(0x1234_0141).inst, Inst::AluImm { op: AluImmOp::Addi, rd: Reg::SP, rs1: Reg::SP, imm: 16 });
 }

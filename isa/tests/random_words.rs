@@ -25,15 +25,7 @@ impl XorShift {
 fn check(word: u32, text: &mut String) -> bool {
     let d = decode(word);
     text.clear();
-    write!(
-        text,
-        "{}",
-        Disasm {
-            decoded: d,
-            pc: word
-        }
-    )
-    .unwrap();
+    write!(text, "{}", Disasm { decoded: d, pc: word }).unwrap();
     if d.len != 4 {
         return false;
     }
@@ -44,11 +36,7 @@ fn check(word: u32, text: &mut String) -> bool {
         }
         inst => {
             let again = encode(&inst);
-            assert_eq!(
-                decode(again),
-                d,
-                "{word:#010x} ({text}) re-encoded as {again:#010x}"
-            );
+            assert_eq!(decode(again), d, "{word:#010x} ({text}) re-encoded as {again:#010x}");
             true
         }
     }

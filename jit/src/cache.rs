@@ -94,7 +94,8 @@ impl BlockMap {
         if self.pages.len() <= page {
             self.pages.resize_with(page + 1, || None);
         }
-        let p = self.pages[page].get_or_insert_with(|| Box::new(Page { slots: Box::new([0; SLOTS]), entries: Vec::new() }));
+        let p =
+            self.pages[page].get_or_insert_with(|| Box::new(Page { slots: Box::new([0; SLOTS]), entries: Vec::new() }));
         let mut idx = p.slots[slot] as usize;
         if idx == 0 {
             p.entries.push(Entry::Cold(0));

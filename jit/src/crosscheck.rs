@@ -51,7 +51,9 @@ pub(crate) fn run(jit: &mut JitEngine, m: &mut Machine, limit: u64) -> Exit {
                 Ok(off) => disassemble(&shadow, off, pc),
                 Err(_) => String::from("  (block not fetchable)\n"),
             };
-            let report = format!("avm-jit crosscheck: JIT and interpreter differ after the block at {pc:#010x}:\n{diff}block:\n{block}");
+            let report = format!(
+                "avm-jit crosscheck: JIT and interpreter differ after the block at {pc:#010x}:\n{diff}block:\n{block}"
+            );
             eprintln!("{report}");
             panic!("{report}");
         }
@@ -74,7 +76,6 @@ fn reference_step(interp: &mut Interpreter, m: &mut Machine, limit: u64) -> Opti
         if let Some(exit) = m.take_interrupt() {
             return Some(exit);
         }
-        return None;
     }
     interp.run_block(m, limit)
 }
@@ -85,7 +86,13 @@ pub fn compare(jit: &Machine, reference: &Machine, a: Option<Exit>, b: Option<Ex
     let (h, r) = (&jit.hart, &reference.hart);
     for i in 0..32 {
         if h.x[i] != r.x[i] {
-            let _ = writeln!(out, "  x{i} ({}): jit {:#010x}, interp {:#010x}", avm_isa::Reg::new(i as u32), h.x[i], r.x[i]);
+            let _ = writeln!(
+                out,
+                "  x{i} ({}): jit {:#010x}, interp {:#010x}",
+                avm_isa::Reg::new(i as u32),
+                h.x[i],
+                r.x[i]
+            );
         }
     }
     if h.pc != r.pc {

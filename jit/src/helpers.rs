@@ -78,7 +78,7 @@ pub fn store_code(op: StoreOp) -> u32 {
 ///
 /// Returns the loaded value, already extended as `op` says, or
 /// [`LOAD_TRAP_BIT`] with the trap stashed in the context.
-pub extern "C" fn jit_load(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, op: u32) -> u64 {
+pub(crate) extern "C" fn jit_load(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, op: u32) -> u64 {
     // SAFETY: compiled blocks pass the pointers they were called with, which
     // the dispatcher derived from live exclusive references (module docs).
     let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
@@ -97,7 +97,7 @@ pub extern "C" fn jit_load(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, op: u3
 
 /// Slow path of an inline store. Returns [`STORE_OK`] or [`STORE_TRAP`]; the
 /// block checks `m.stop_block` itself afterwards, as it does on the fast path.
-pub extern "C" fn jit_store(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, value: u32, op: u32) -> u32 {
+pub(crate) extern "C" fn jit_store(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, value: u32, op: u32) -> u32 {
     // SAFETY: as in `jit_load`.
     let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
     let Some(op) = StoreOp::from_code(op) else {
@@ -122,7 +122,7 @@ pub extern "C" fn jit_store(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, value
 /// then finishes the instruction as `run_ops` would: on fall-through it
 /// returns [`STATUS_CONTINUE`]; otherwise it sets `pc`/`instret` (or stashes
 /// the trap/exit) and returns the block's final status.
-pub extern "C" fn jit_exec(m: *mut Machine, ctx: *mut JitCtx, word: u32, pc: u32) -> u32 {
+pub(crate) extern "C" fn jit_exec(m: *mut Machine, ctx: *mut JitCtx, word: u32, pc: u32) -> u32 {
     // SAFETY: as in `jit_load`.
     let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
     let Decoded { inst, len } = decode(word);

@@ -35,7 +35,7 @@ use avm_interp::Op;
 use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, StoreOp};
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, AbiParam, FuncRef, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_codegen::ir::{types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, Value};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -98,7 +98,10 @@ impl Translator {
     pub fn new() -> Result<Translator, CompileError> {
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
         let mut flags = settings::builder();
-        flags.set("opt_level", "speed").map_err(|e| err(&e))?;
+        let opt = std::env::var("AVM_JIT_OPT").unwrap_or_else(|_| "speed".into());
+        flags.set("opt_level", &opt).map_err(|e| err(&e))?;
+        let ra = std::env::var("AVM_JIT_RA").unwrap_or_else(|_| "backtracking".into());
+        flags.set("regalloc_algorithm", &ra).map_err(|e| err(&e))?;
         flags.set("is_pic", "false").map_err(|e| err(&e))?;
         flags.set("use_colocated_libcalls", "false").map_err(|e| err(&e))?;
         flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| err(&e))?;
@@ -151,9 +154,12 @@ impl Translator {
             let entry = b.create_block();
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
+            b.seal_block(entry);
             let params = b.block_params(entry).to_vec();
             let vars = std::array::from_fn(|_| b.declare_var(I32));
             let tmp = b.declare_var(I32);
+            let ret = b.create_block();
+            b.append_block_param(ret, I32);
             let instret0 = b.ins().load(I64, MemFlagsData::trusted(), params[0], OFF_INSTRET);
             let mut e = Emitter {
                 b,
@@ -169,8 +175,13 @@ impl Translator {
                 load_fn,
                 store_fn,
                 exec_fn,
+                ret,
+                trap_exit: None,
             };
             e.block(ops, bytes);
+            e.b.switch_to_block(ret);
+            let status = e.b.block_params(ret)[0];
+            e.b.ins().return_(&[status]);
             e.b.seal_all_blocks();
             e.b.finalize(frontend);
         }
@@ -217,6 +228,12 @@ struct Emitter<'a> {
     load_fn: FuncRef,
     store_fn: FuncRef,
     exec_fn: FuncRef,
+    /// The one block that returns (param: status), so the epilogue is
+    /// emitted once.
+    ret: Block,
+    /// A trap exit shared by consecutive faulting sites with the same dirty
+    /// set (params: pc, instret): (dirty mask, block).
+    trap_exit: Option<(u32, Block)>,
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -287,7 +304,38 @@ impl Emitter<'_> {
         self.b.ins().store(state_flags(), pc, self.m, OFF_PC);
         self.set_instret(retired);
         let s = self.iconst(status);
-        self.b.ins().return_(&[s]);
+        self.b.ins().jump(self.ret, &[BlockArg::Value(s)]);
+    }
+
+    /// Leave with a trap at instruction `i` (`at` bytes in): registers as
+    /// before it, `pc` = its address, `instret = start + i`. Sites with the
+    /// same dirty set share one exit block, fed the pc and instret.
+    fn trap_exit(&mut self, at: u32, i: usize) {
+        let block = match self.trap_exit {
+            Some((mask, block)) if mask == self.dirty => block,
+            _ => {
+                let block = self.b.create_block();
+                self.b.set_cold_block(block);
+                self.b.append_block_param(block, I32);
+                self.b.append_block_param(block, I64);
+                let here = self.b.current_block();
+                self.b.switch_to_block(block);
+                self.write_back();
+                let (pc, instret) = (self.b.block_params(block)[0], self.b.block_params(block)[1]);
+                self.b.ins().store(state_flags(), pc, self.m, OFF_PC);
+                self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
+                let s = self.iconst(STATUS_TRAP);
+                self.b.ins().jump(self.ret, &[BlockArg::Value(s)]);
+                if let Some(here) = here {
+                    self.b.switch_to_block(here);
+                }
+                self.trap_exit = Some((self.dirty, block));
+                block
+            }
+        };
+        let pc = self.pc_plus(at);
+        let instret = self.b.ins().iadd_imm_s(self.instret0, i as i64);
+        self.b.ins().jump(block, &[BlockArg::Value(pc), BlockArg::Value(instret)]);
     }
 
     /// If `cond` is nonzero, leave through a cold block built by `f`;
@@ -297,6 +345,10 @@ impl Emitter<'_> {
         let cont = self.b.create_block();
         self.b.set_cold_block(cold);
         self.b.ins().brif(cond, cold, &[], cont, &[]);
+        // Every block is sealed as soon as its predecessors are known, so
+        // the SSA builder resolves variables directly (no pending phis).
+        self.b.seal_block(cold);
+        self.b.seal_block(cont);
         self.b.switch_to_block(cold);
         f(self);
         self.b.switch_to_block(cont);
@@ -444,7 +496,7 @@ impl Emitter<'_> {
         self.loaded = 0;
         let ended = self.b.ins().icmp_imm_u(IntCC::NotEqual, status, i64::from(STATUS_CONTINUE));
         self.side_exit(ended, |e| {
-            e.b.ins().return_(&[status]);
+            e.b.ins().jump(e.ret, &[BlockArg::Value(status)]);
         });
     }
 
@@ -457,6 +509,8 @@ impl Emitter<'_> {
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
         self.b.ins().brif(hit, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
 
         self.b.switch_to_block(fast);
         let f = ram_flags();
@@ -475,14 +529,12 @@ impl Emitter<'_> {
         let call = self.b.ins().call(self.load_fn, &[self.m, self.ctx, addr, code]);
         let r = self.b.inst_results(call)[0];
         let trapped = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, r, LOAD_TRAP_BIT as i64);
-        self.side_exit(trapped, |e| {
-            let pc = e.pc_plus(at);
-            e.exit(pc, i, STATUS_TRAP);
-        });
+        self.side_exit(trapped, |e| e.trap_exit(at, i));
         let v = self.b.ins().ireduce(I32, r);
         self.b.def_var(self.tmp, v);
         self.b.ins().jump(done, &[]);
 
+        self.b.seal_block(done);
         self.b.switch_to_block(done);
         let v = self.b.use_var(self.tmp);
         self.set(rd, v);
@@ -499,6 +551,8 @@ impl Emitter<'_> {
         let done = self.b.create_block();
         self.b.set_cold_block(slow);
         self.b.ins().brif(hit, fast, &[], slow, &[]);
+        self.b.seal_block(fast);
+        self.b.seal_block(slow);
 
         self.b.switch_to_block(fast);
         let f = ram_flags();
@@ -514,12 +568,10 @@ impl Emitter<'_> {
         let call = self.b.ins().call(self.store_fn, &[self.m, self.ctx, addr, value, code]);
         let r = self.b.inst_results(call)[0];
         let trapped = self.b.ins().icmp_imm_u(IntCC::Equal, r, i64::from(STORE_TRAP));
-        self.side_exit(trapped, |e| {
-            let pc = e.pc_plus(at);
-            e.exit(pc, i, STATUS_TRAP);
-        });
+        self.side_exit(trapped, |e| e.trap_exit(at, i));
         self.b.ins().jump(done, &[]);
 
+        self.b.seal_block(done);
         self.b.switch_to_block(done);
         // A store to a code page (or an earlier page-table A/D update there,
         // or an HTIF exit) ends the block after this instruction.

@@ -205,7 +205,7 @@ fn self_modifying_code() {
         a.addi(S0, S0, -1);
         a.bne_label(S0, Reg::ZERO, top);
         finish(&mut a, h);
-        while a.pc() % 4096 != 0 {
+        while !a.pc().is_multiple_of(4096) {
             a.addi(Reg::ZERO, Reg::ZERO, 0);
         }
         a.bind(other);

@@ -246,7 +246,13 @@ impl Machine {
 
     /// Split an access into at most two single-page parts
     /// `(paddr, len, offset in the access)`, translating each.
-    fn split(&mut self, vaddr: u32, len: u32, access: Access, parts: &mut [(u32, u32, usize); 2]) -> Result<usize, Trap> {
+    fn split(
+        &mut self,
+        vaddr: u32,
+        len: u32,
+        access: Access,
+        parts: &mut [(u32, u32, usize); 2],
+    ) -> Result<usize, Trap> {
         let first = len.min(PAGE_SIZE - (vaddr & 0xfff));
         let (paddr, _) = self.translate_to_ram(vaddr, access)?;
         parts[0] = (paddr, first, 0);
@@ -317,10 +323,7 @@ impl Machine {
     /// Write bytes at a physical address from the host side (loaders, host
     /// calls). Code pages are invalidated as for guest stores.
     pub fn write_phys_bytes(&mut self, paddr: u32, data: &[u8]) -> Result<(), Trap> {
-        let off = self
-            .ram
-            .offset_of(paddr, data.len() as u32)
-            .ok_or(Trap::new(TrapCause::StoreAccessFault, paddr))?;
+        let off = self.ram.offset_of(paddr, data.len() as u32).ok_or(Trap::new(TrapCause::StoreAccessFault, paddr))?;
         self.ram.write(off, data);
         Ok(())
     }

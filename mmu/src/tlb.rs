@@ -106,10 +106,8 @@ impl Tlb {
             Access::Write => &mut self.write,
             Access::Fetch => &mut self.fetch,
         };
-        side[Self::index(vaddr)] = TlbEntry {
-            tag: Self::tag(vaddr),
-            delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff),
-        };
+        side[Self::index(vaddr)] =
+            TlbEntry { tag: Self::tag(vaddr), delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff) };
     }
 
     /// Forget every translation.

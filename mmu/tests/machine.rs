@@ -187,7 +187,10 @@ fn trap_entry_delegates_from_s_to_s_and_stacks_status() {
     m.set_privilege(Privilege::User);
     m.hart.pc = 0x8000_0040;
     assert_eq!(m.raise(Trap::new(TrapCause::EcallFromU, 0)), None);
-    assert_eq!((m.hart.privilege, m.hart.pc, m.hart.csr.sepc, m.hart.csr.scause), (Privilege::Supervisor, 0x8000_4000, 0x8000_0040, 8));
+    assert_eq!(
+        (m.hart.privilege, m.hart.pc, m.hart.csr.sepc, m.hart.csr.scause),
+        (Privilege::Supervisor, 0x8000_4000, 0x8000_0040, 8)
+    );
     assert_eq!(m.hart.csr.mstatus & mstatus::SPP, 0, "came from U");
     // Not delegated: goes to M even from S.
     m.hart.pc = 0x8000_4010;

@@ -53,18 +53,10 @@ pub(super) fn find<const N: usize>(
         return Ok(found);
     }
     if u64::from(shentsize) != SHDR_SIZE {
-        return Err(ElfError::BadEntrySize {
-            table: "section header",
-            size: shentsize,
-            expected: SHDR_SIZE as u16,
-        });
+        return Err(ElfError::BadEntrySize { table: "section header", size: shentsize, expected: SHDR_SIZE as u16 });
     }
     if u64::from(shoff) + u64::from(shnum) * SHDR_SIZE > r.len() {
-        return Err(ElfError::SectionHeadersOutOfBounds {
-            offset: shoff,
-            count: shnum,
-            len: r.len(),
-        });
+        return Err(ElfError::SectionHeadersOutOfBounds { offset: shoff, count: shnum, len: r.len() });
     }
     let mut symtab = None;
     for i in 0..u64::from(shnum) {
@@ -81,15 +73,11 @@ pub(super) fn find<const N: usize>(
         return Err(ElfError::BadSymbolTable("symbol entries are not 16 bytes"));
     }
     if symtab.link >= u32::from(shnum) {
-        return Err(ElfError::BadSymbolTable(
-            "the string table index is out of range",
-        ));
+        return Err(ElfError::BadSymbolTable("the string table index is out of range"));
     }
     let strtab = section(r, shoff, u64::from(symtab.link))?;
     if strtab.kind != SHT_STRTAB {
-        return Err(ElfError::BadSymbolTable(
-            "the linked section is not a string table",
-        ));
+        return Err(ElfError::BadSymbolTable("the linked section is not a string table"));
     }
     let syms = r.slice("symbol table", symtab.offset, symtab.size)?;
     let strings = r.slice("string table", strtab.offset, strtab.size)?;
@@ -102,9 +90,7 @@ pub(super) fn find<const N: usize>(
             continue;
         }
         let Some(text) = usize::try_from(name).ok().and_then(|n| strings.get(n..)) else {
-            return Err(ElfError::BadSymbolTable(
-                "a symbol name lies outside the string table",
-            ));
+            return Err(ElfError::BadSymbolTable("a symbol name lies outside the string table"));
         };
         for (slot, wanted) in found.iter_mut().zip(names) {
             let w = wanted.as_bytes();

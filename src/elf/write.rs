@@ -62,16 +62,7 @@ fn put32(out: &mut Vec<u8>, v: u32) {
 
 /// Appends one section header.
 #[allow(clippy::too_many_arguments)]
-fn section_header(
-    out: &mut Vec<u8>,
-    name: u32,
-    kind: u32,
-    offset: u32,
-    size: u32,
-    link: u32,
-    info: u32,
-    entsize: u32,
-) {
+fn section_header(out: &mut Vec<u8>, name: u32, kind: u32, offset: u32, size: u32, link: u32, info: u32, entsize: u32) {
     for v in [name, kind, 0, 0, offset, size, link, info, 1, entsize] {
         put32(out, v);
     }
@@ -80,43 +71,20 @@ fn section_header(
 impl ElfBuilder {
     /// An executable with this entry point and nothing in it yet.
     pub fn new(entry: u32) -> ElfBuilder {
-        ElfBuilder {
-            entry,
-            segments: Vec::new(),
-            symbols: Vec::new(),
-        }
+        ElfBuilder { entry, segments: Vec::new(), symbols: Vec::new() }
     }
 
     /// Adds a `PT_LOAD` segment at `vaddr` (= `paddr`) holding `data`, with
     /// memory size `memsz` and `PF_*` flags.
     pub fn segment(&mut self, vaddr: u32, data: &[u8], memsz: u32, flags: u32) -> &mut ElfBuilder {
-        self.segments.push(OutSegment {
-            vaddr,
-            paddr: vaddr,
-            data: data.to_vec(),
-            memsz,
-            flags,
-        });
+        self.segments.push(OutSegment { vaddr, paddr: vaddr, data: data.to_vec(), memsz, flags });
         self
     }
 
     /// Like [`ElfBuilder::segment`] with a physical address different from
     /// the virtual one.
-    pub fn segment_at(
-        &mut self,
-        vaddr: u32,
-        paddr: u32,
-        data: &[u8],
-        memsz: u32,
-        flags: u32,
-    ) -> &mut ElfBuilder {
-        self.segments.push(OutSegment {
-            vaddr,
-            paddr,
-            data: data.to_vec(),
-            memsz,
-            flags,
-        });
+    pub fn segment_at(&mut self, vaddr: u32, paddr: u32, data: &[u8], memsz: u32, flags: u32) -> &mut ElfBuilder {
+        self.segments.push(OutSegment { vaddr, paddr, data: data.to_vec(), memsz, flags });
         self
     }
 
@@ -176,16 +144,7 @@ impl ElfBuilder {
         put16(&mut out, 3);
 
         for (s, off) in self.segments.iter().zip(&offsets) {
-            for v in [
-                PT_LOAD,
-                field(*off),
-                s.vaddr,
-                s.paddr,
-                field(s.data.len()),
-                s.memsz,
-                s.flags,
-                4,
-            ] {
+            for v in [PT_LOAD, field(*off), s.vaddr, s.paddr, field(s.data.len()), s.memsz, s.flags, 4] {
                 put32(&mut out, v);
             }
         }
@@ -200,36 +159,9 @@ impl ElfBuilder {
         pad4(&mut out);
 
         section_header(&mut out, 0, 0, 0, 0, 0, 0, 0);
-        section_header(
-            &mut out,
-            1,
-            2,
-            field(symtab_off),
-            field(symtab.len()),
-            2,
-            1,
-            16,
-        );
-        section_header(
-            &mut out,
-            9,
-            3,
-            field(strtab_off),
-            field(strtab.len()),
-            0,
-            0,
-            0,
-        );
-        section_header(
-            &mut out,
-            17,
-            3,
-            field(shstrtab_off),
-            field(shstrtab.len()),
-            0,
-            0,
-            0,
-        );
+        section_header(&mut out, 1, 2, field(symtab_off), field(symtab.len()), 2, 1, 16);
+        section_header(&mut out, 9, 3, field(strtab_off), field(strtab.len()), 0, 0, 0);
+        section_header(&mut out, 17, 3, field(shstrtab_off), field(shstrtab.len()), 0, 0, 0);
         out
     }
 }

@@ -20,12 +20,7 @@ const fn bits(x: u32, hi: u32, lo: u32) -> u32 {
 
 /// R-type: `funct7 | rs2 | rs1 | funct3 | rd | opcode`.
 const fn r_type(opcode: u32, rd: Reg, funct3: u32, rs1: Reg, rs2: Reg, funct7: u32) -> u32 {
-    (funct7 & 0x7f) << 25
-        | rs2.num() << 20
-        | rs1.num() << 15
-        | (funct3 & 7) << 12
-        | rd.num() << 7
-        | opcode
+    (funct7 & 0x7f) << 25 | rs2.num() << 20 | rs1.num() << 15 | (funct3 & 7) << 12 | rd.num() << 7 | opcode
 }
 
 /// I-type: `imm[11:0] | rs1 | funct3 | rd | opcode`.
@@ -36,12 +31,7 @@ const fn i_type(opcode: u32, rd: Reg, funct3: u32, rs1: Reg, imm: i32) -> u32 {
 /// S-type: `imm[11:5] | rs2 | rs1 | funct3 | imm[4:0] | opcode`.
 const fn s_type(opcode: u32, funct3: u32, rs1: Reg, rs2: Reg, imm: i32) -> u32 {
     let imm = imm as u32;
-    bits(imm, 11, 5) << 25
-        | rs2.num() << 20
-        | rs1.num() << 15
-        | (funct3 & 7) << 12
-        | bits(imm, 4, 0) << 7
-        | opcode
+    bits(imm, 11, 5) << 25 | rs2.num() << 20 | rs1.num() << 15 | (funct3 & 7) << 12 | bits(imm, 4, 0) << 7 | opcode
 }
 
 /// B-type: `imm[12|10:5] | rs2 | rs1 | funct3 | imm[4:1|11] | opcode`.
@@ -76,33 +66,16 @@ pub fn encode(inst: &Inst) -> u32 {
         Inst::Auipc { rd, imm } => imm & 0xffff_f000 | rd.num() << 7 | opcode::AUIPC,
         Inst::Jal { rd, offset } => j_type(rd, offset),
         Inst::Jalr { rd, rs1, offset } => i_type(opcode::JALR, rd, 0, rs1, offset),
-        Inst::Branch {
-            op,
-            rs1,
-            rs2,
-            offset,
-        } => b_type(op.code(), rs1, rs2, offset),
-        Inst::Load {
-            op,
-            rd,
-            rs1,
-            offset,
-        } => i_type(opcode::LOAD, rd, op.code(), rs1, offset),
-        Inst::Store {
-            op,
-            rs1,
-            rs2,
-            offset,
-        } => s_type(opcode::STORE, op.code(), rs1, rs2, offset),
+        Inst::Branch { op, rs1, rs2, offset } => b_type(op.code(), rs1, rs2, offset),
+        Inst::Load { op, rd, rs1, offset } => i_type(opcode::LOAD, rd, op.code(), rs1, offset),
+        Inst::Store { op, rs1, rs2, offset } => s_type(opcode::STORE, op.code(), rs1, rs2, offset),
         Inst::AluImm { op, rd, rs1, imm } if op.is_shift() => {
             // imm[11:5] carries the rest of the operation code, imm[4:0] the amount.
             let imm = (op.code() >> 3) << 5 | (imm as u32 & 31);
             i_type(opcode::OP_IMM, rd, op.code(), rs1, imm as i32)
         }
         Inst::AluImm { op, rd, rs1, imm } => i_type(opcode::OP_IMM, rd, op.code(), rs1, imm),
-        Inst::Alu { op, rd, rs1, rs2 } => {
-            r_type(opcode::OP, rd, op.code(), rs1, rs2, op.code() >> 3)
-        }
+        Inst::Alu { op, rd, rs1, rs2 } => r_type(opcode::OP, rd, op.code(), rs1, rs2, op.code() >> 3),
         Inst::Fence { pred, succ, fm } => {
             (u32::from(fm) & 0xf) << 28
                 | (u32::from(pred) & 0xf) << 24
@@ -116,18 +89,10 @@ pub fn encode(inst: &Inst) -> u32 {
         Inst::Mret => 0x3020_0073,
         Inst::Wfi => 0x1050_0073,
         Inst::SfenceVma { rs1, rs2 } => r_type(opcode::SYSTEM, Reg::ZERO, 0, rs1, rs2, 0b000_1001),
-        Inst::Csr { op, rd, rs1, csr } => {
-            i_type(opcode::SYSTEM, rd, op.code(), rs1, i32::from(csr & 0xfff))
-        }
+        Inst::Csr { op, rd, rs1, csr } => i_type(opcode::SYSTEM, rd, op.code(), rs1, i32::from(csr & 0xfff)),
         Inst::Lr { rd, rs1, aqrl } => amo_type(0b00010, aqrl, rd, rs1, Reg::ZERO),
         Inst::Sc { rd, rs1, rs2, aqrl } => amo_type(0b00011, aqrl, rd, rs1, rs2),
-        Inst::Amo {
-            op,
-            rd,
-            rs1,
-            rs2,
-            aqrl,
-        } => amo_type(op.code(), aqrl, rd, rs1, rs2),
+        Inst::Amo { op, rd, rs1, rs2, aqrl } => amo_type(op.code(), aqrl, rd, rs1, rs2),
         Inst::Illegal { word } => word,
     }
 }
@@ -180,11 +145,7 @@ const fn cj_offset(offset: i32) -> u32 {
 /// A CB-format branch offset: `offset[8|4:3]` to 12:10, `offset[7:6|2:1|5]` to 6:2.
 const fn cb_offset(offset: i32) -> u32 {
     let o = offset as u32;
-    bits(o, 8, 8) << 12
-        | bits(o, 4, 3) << 10
-        | bits(o, 7, 6) << 5
-        | bits(o, 2, 1) << 3
-        | bits(o, 5, 5) << 2
+    bits(o, 8, 8) << 12 | bits(o, 4, 3) << 10 | bits(o, 7, 6) << 5 | bits(o, 2, 1) << 3 | bits(o, 5, 5) << 2
 }
 
 /// A compressed encoding `funct3 | body | quadrant`.
@@ -197,12 +158,7 @@ const fn c(funct3: u32, body: u32, quadrant: u32) -> u32 {
 /// c.addi16sp) either may be returned; both decode to `inst`.
 pub fn encode_compressed(inst: &Inst) -> Option<u16> {
     let h = match *inst {
-        Inst::AluImm {
-            op: AluImmOp::Addi,
-            rd,
-            rs1,
-            imm,
-        } => c_addi(rd, rs1, imm)?,
+        Inst::AluImm { op: AluImmOp::Addi, rd, rs1, imm } => c_addi(rd, rs1, imm)?,
         Inst::Lui { rd, imm } => {
             let v = imm as i32 >> 12;
             let ok = rd != Reg::SP && imm & 0xfff == 0 && v != 0 && fits_signed(v, 6);
@@ -213,12 +169,7 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
             Reg::ZERO => c(0b101, cj_offset(offset), 0b01),
             _ => return None,
         },
-        Inst::Branch {
-            op,
-            rs1,
-            rs2: Reg::ZERO,
-            offset,
-        } if offset % 2 == 0 && fits_signed(offset, 9) => {
+        Inst::Branch { op, rs1, rs2: Reg::ZERO, offset } if offset % 2 == 0 && fits_signed(offset, 9) => {
             let funct3 = match op {
                 BranchOp::Beq => 0b110,
                 BranchOp::Bne => 0b111,
@@ -226,12 +177,7 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
             };
             c(funct3, creg(rs1)? << 7 | cb_offset(offset), 0b01)
         }
-        Inst::Load {
-            op: LoadOp::Lw,
-            rd,
-            rs1,
-            offset,
-        } => {
+        Inst::Load { op: LoadOp::Lw, rd, rs1, offset } => {
             if rs1 == Reg::SP && rd != Reg::ZERO && fits_unsigned(offset, 252, 4) {
                 let o = offset as u32;
                 let body = bits(o, 5, 5) << 12 | bits(o, 4, 2) << 4 | bits(o, 7, 6) << 2;
@@ -242,12 +188,7 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
                 return None;
             }
         }
-        Inst::Store {
-            op: StoreOp::Sw,
-            rs1,
-            rs2,
-            offset,
-        } => {
+        Inst::Store { op: StoreOp::Sw, rs1, rs2, offset } => {
             if rs1 == Reg::SP && fits_unsigned(offset, 252, 4) {
                 let o = offset as u32;
                 let body = bits(o, 5, 2) << 9 | bits(o, 7, 6) << 7;
@@ -258,12 +199,9 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
                 return None;
             }
         }
-        Inst::AluImm {
-            op: AluImmOp::Slli,
-            rd,
-            rs1,
-            imm,
-        } if rd == rs1 && fits_unsigned(imm, 31, 1) => c(0b000, rd.num() << 7 | ci_imm(imm), 0b10),
+        Inst::AluImm { op: AluImmOp::Slli, rd, rs1, imm } if rd == rs1 && fits_unsigned(imm, 31, 1) => {
+            c(0b000, rd.num() << 7 | ci_imm(imm), 0b10)
+        }
         Inst::AluImm { op, rd, rs1, imm } if rd == rs1 => {
             let (funct2, ok) = match op {
                 AluImmOp::Srli => (0b00, fits_unsigned(imm, 31, 1)),
@@ -274,12 +212,7 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
             ok.then_some(())?;
             c(0b100, funct2 << 10 | creg(rd)? << 7 | ci_imm(imm), 0b01)
         }
-        Inst::Alu {
-            op: AluOp::Add,
-            rd,
-            rs1,
-            rs2,
-        } if rs2 != Reg::ZERO => {
+        Inst::Alu { op: AluOp::Add, rd, rs1, rs2 } if rs2 != Reg::ZERO => {
             if rs1 == Reg::ZERO {
                 c(0b100, rd.num() << 7 | rs2.num() << 2, 0b10) // c.mv
             } else if rs1 == rd {
@@ -296,14 +229,10 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
                 AluOp::And => 0b11,
                 _ => return None,
             };
-            c(
-                0b100,
-                0b11 << 10 | creg(rd)? << 7 | funct2 << 5 | creg(rs2)? << 2,
-                0b01,
-            )
+            c(0b100, 0b11 << 10 | creg(rd)? << 7 | funct2 << 5 | creg(rs2)? << 2, 0b01)
         }
         Inst::Jalr { rd, rs1, offset: 0 } if rs1 != Reg::ZERO => match rd {
-            Reg::ZERO => c(0b100, rs1.num() << 7, 0b10), // c.jr
+            Reg::ZERO => c(0b100, rs1.num() << 7, 0b10),         // c.jr
             Reg::RA => c(0b100, 1 << 12 | rs1.num() << 7, 0b10), // c.jalr
             _ => return None,
         },
@@ -317,13 +246,7 @@ pub fn encode_compressed(inst: &Inst) -> Option<u16> {
 /// to 9:7, `uimm[2|6]` to 6:5, `rd'`/`rs2'` to 4:2.
 fn cl_body(rs1: Reg, r: Reg, offset: i32) -> Option<u32> {
     let o = offset as u32;
-    Some(
-        bits(o, 5, 3) << 10
-            | creg(rs1)? << 7
-            | bits(o, 2, 2) << 6
-            | bits(o, 6, 6) << 5
-            | creg(r)? << 2,
-    )
+    Some(bits(o, 5, 3) << 10 | creg(rs1)? << 7 | bits(o, 2, 2) << 6 | bits(o, 6, 6) << 5 | creg(r)? << 2)
 }
 
 /// The compressed forms of `addi`: c.addi, c.li, c.addi16sp, c.addi4spn.
@@ -334,16 +257,12 @@ fn c_addi(rd: Reg, rs1: Reg, imm: i32) -> Option<u32> {
         Some(c(0b010, rd.num() << 7 | ci_imm(imm), 0b01))
     } else if rd == Reg::SP && rs1 == Reg::SP && imm != 0 && imm % 16 == 0 && fits_signed(imm, 10) {
         let i = imm as u32;
-        let body = bits(i, 9, 9) << 12
-            | bits(i, 4, 4) << 6
-            | bits(i, 6, 6) << 5
-            | bits(i, 8, 7) << 3
-            | bits(i, 5, 5) << 2;
+        let body =
+            bits(i, 9, 9) << 12 | bits(i, 4, 4) << 6 | bits(i, 6, 6) << 5 | bits(i, 8, 7) << 3 | bits(i, 5, 5) << 2;
         Some(c(0b011, Reg::SP.num() << 7 | body, 0b01))
     } else if rs1 == Reg::SP && imm != 0 && fits_unsigned(imm, 1020, 4) {
         let i = imm as u32;
-        let body =
-            bits(i, 5, 4) << 11 | bits(i, 9, 6) << 7 | bits(i, 2, 2) << 6 | bits(i, 3, 3) << 5;
+        let body = bits(i, 5, 4) << 11 | bits(i, 9, 6) << 7 | bits(i, 2, 2) << 6 | bits(i, 3, 3) << 5;
         Some(c(0b000, body | creg(rd)? << 2, 0b00))
     } else {
         None
