@@ -24,35 +24,6 @@ pub enum Step {
     Exit(u32, Exit),
 }
 
-/// Execute an instruction from the body of a block: one that cannot end a
-/// block (see [`Inst::ends_block`]), so it always falls through. Returns
-/// `Ok(true)` when a store asks for the block to end (code-page write or a
-/// device exit). Anything else is handed to [`execute`].
-#[inline(always)]
-pub fn execute_body(m: &mut Machine, inst: &Inst, pc: u32) -> Result<bool, Trap> {
-    let x = &mut m.hart.x;
-    match *inst {
-        Inst::AluImm { op, rd, rs1, imm } => x[rd.idx()] = alu_imm(op, x[rs1.idx()], imm),
-        Inst::Alu { op, rd, rs1, rs2 } => x[rd.idx()] = alu(op, x[rs1.idx()], x[rs2.idx()]),
-        Inst::Lui { rd, imm } => x[rd.idx()] = imm,
-        Inst::Auipc { rd, imm } => x[rd.idx()] = pc.wrapping_add(imm),
-        Inst::Load { op, rd, rs1, offset } => {
-            let addr = x[rs1.idx()].wrapping_add(offset as u32);
-            let v = load(m, op, addr)?;
-            m.hart.x[rd.idx()] = v;
-        }
-        Inst::Store { op, rs1, rs2, offset } => {
-            let addr = x[rs1.idx()].wrapping_add(offset as u32);
-            let v = x[rs2.idx()];
-            store(m, op, addr, v)?;
-            return Ok(m.stop_block);
-        }
-        // Atomics, fences and (never in a body) control flow: the general path.
-        _ => return execute(m, *inst, pc, 4).map(|step| !matches!(step, Step::Next(_))),
-    }
-    Ok(false)
-}
-
 /// Execute `inst`, located at `pc` and `len` bytes long.
 ///
 /// On `Err(trap)` nothing architectural has changed except what the spec lets

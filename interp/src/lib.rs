@@ -201,64 +201,48 @@ impl Engine for Interpreter {
     }
 }
 
-/// Execute predecoded instructions starting at `pc`, stopping early at a
-/// trap, a taken jump or an instruction that ends the block. Leaves `pc` and
-/// `instret` exact.
-///
-/// Only the last op of a block can transfer control or touch privileged
-/// state, so the body runs through the lean [`exec::execute_body`] and only
-/// the last op through the full [`execute`].
+/// Execute predecoded instructions starting at `pc` through [`execute`], one
+/// at a time, stopping early at a trap, a taken jump or an instruction that
+/// ends the block. Leaves `pc` and `instret` exact. This is the reference
+/// path (tracing, partial blocks at the end of a budget); whole blocks take
+/// [`run_block_fast`].
 #[inline(always)]
 fn run_ops(m: &mut Machine, ops: &[Op], mut pc: u32, tracer: &mut Option<Box<dyn Tracer>>) -> Option<Exit> {
     let start = m.hart.instret;
     m.stop_block = false;
-    let (last, body) = ops.split_last()?;
-    for (i, op) in body.iter().enumerate() {
+    for (i, op) in ops.iter().enumerate() {
         if let Some(t) = tracer {
             t.before(m, pc, &Decoded { inst: op.inst, len: op.len });
         }
-        match exec::execute_body(m, &op.inst, pc) {
-            Ok(false) => {}
-            Ok(true) => {
-                // A store hit a code page or a device: end the block here.
+        let len = u32::from(op.len);
+        let before = start + i as u64;
+        m.hart.instret = before;
+        match execute(m, op.inst, pc, len) {
+            Ok(Step::Next(next)) if next == pc.wrapping_add(len) => {
                 m.hart.x[0] = 0;
-                m.hart.pc = pc.wrapping_add(u32::from(op.len));
-                m.hart.instret = start + i as u64 + 1;
+                pc = next;
+            }
+            Ok(Step::Next(next) | Step::EndBlock(next)) => {
+                m.hart.x[0] = 0;
+                m.hart.pc = next;
+                m.hart.instret = before + 1;
                 return None;
+            }
+            Ok(Step::Exit(next, exit)) => {
+                m.hart.x[0] = 0;
+                m.hart.pc = next;
+                m.hart.instret = before + 1;
+                return Some(exit);
             }
             Err(trap) => {
                 m.hart.pc = pc;
-                m.hart.instret = start + i as u64;
                 return m.raise(trap);
             }
         }
-        m.hart.x[0] = 0;
-        pc = pc.wrapping_add(u32::from(op.len));
     }
-    if let Some(t) = tracer {
-        t.before(m, pc, &Decoded { inst: last.inst, len: last.len });
-    }
-    let retired = start + body.len() as u64;
-    m.hart.instret = retired;
-    match execute(m, last.inst, pc, u32::from(last.len)) {
-        Ok(Step::Next(next) | Step::EndBlock(next)) => {
-            m.hart.x[0] = 0;
-            m.hart.pc = next;
-            m.hart.instret = retired + 1;
-            None
-        }
-        Ok(Step::Exit(next, exit)) => {
-            m.hart.x[0] = 0;
-            m.hart.pc = next;
-            m.hart.instret = retired + 1;
-            Some(exit)
-        }
-        Err(trap) => {
-            m.hart.pc = pc;
-            m.hart.instret = retired;
-            m.raise(trap)
-        }
-    }
+    m.hart.pc = pc;
+    m.hart.instret = start + ops.len() as u64;
+    None
 }
 
 /// Execute a whole block: the body through its specialised handlers, the last
