@@ -13,13 +13,15 @@
 //! Anything else that can appear in a body (atomics, fences) gets a generic
 //! handler that calls [`execute`].
 
-use crate::exec::{alu, alu_imm, execute, load, store, Step};
+use crate::exec::{alu, alu_imm, execute, load, store};
 use avm_isa::{AluImmOp, AluOp, Inst, LoadOp, StoreOp};
 use avm_mmu::{Machine, Trap};
 
-/// A body handler: runs the instruction at `pc`, returns `Ok(true)` if the
-/// block must end after it (a store hit code or a device).
-pub type Handler = fn(&mut Machine, &BodyOp, u32) -> Result<bool, Trap>;
+/// A body handler: runs the instruction at `pc`. A store that hit code or a
+/// device sets `m.stop_block`, which the caller checks. (`Result<(), Trap>`
+/// fits in one register; a richer return type would go through memory on
+/// every instruction.)
+pub type Handler = fn(&mut Machine, &BodyOp, u32) -> Result<(), Trap>;
 
 /// One lowered body instruction.
 #[derive(Clone, Copy)]
@@ -52,43 +54,54 @@ fn r(i: u8) -> usize {
     usize::from(i & 31)
 }
 
-fn alu_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<bool, Trap> {
+fn alu_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
     let x = &mut m.hart.x;
     x[r(o.rd)] = alu(AluOp::ALL[I], x[r(o.rs1)], x[r(o.rs2)]);
-    Ok(false)
+    Ok(())
 }
 
-fn alu_imm_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<bool, Trap> {
+fn alu_imm_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
     let x = &mut m.hart.x;
     x[r(o.rd)] = alu_imm(AluImmOp::ALL[I], x[r(o.rs1)], o.imm as i32);
-    Ok(false)
+    Ok(())
 }
 
-fn load_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<bool, Trap> {
+fn load_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
     let addr = m.hart.x[r(o.rs1)].wrapping_add(o.imm);
     let v = load(m, LoadOp::ALL[I], addr)?;
     m.hart.x[r(o.rd)] = v;
-    Ok(false)
+    // A load into x0 still accesses memory (and may fault), so it keeps its
+    // handler; its result is discarded here.
+    m.hart.x[0] = 0;
+    Ok(())
 }
 
-fn store_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<bool, Trap> {
+fn store_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
     let addr = m.hart.x[r(o.rs1)].wrapping_add(o.imm);
-    store(m, StoreOp::ALL[I], addr, m.hart.x[r(o.rs2)])?;
-    Ok(m.stop_block)
+    store(m, StoreOp::ALL[I], addr, m.hart.x[r(o.rs2)])
 }
 
-fn lui_h(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<bool, Trap> {
+fn lui_h(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
     m.hart.x[r(o.rd)] = o.imm;
-    Ok(false)
+    Ok(())
 }
 
-fn auipc_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<bool, Trap> {
+fn auipc_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<(), Trap> {
     m.hart.x[r(o.rd)] = pc.wrapping_add(o.imm);
-    Ok(false)
+    Ok(())
 }
 
-fn generic_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<bool, Trap> {
-    execute(m, o.inst, pc, u32::from(o.len)).map(|step| !matches!(step, Step::Next(_)))
+fn generic_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<(), Trap> {
+    // Atomics and fences never end a block by themselves; an AMO that hits a
+    // code page reports it through `m.stop_block` like a store.
+    execute(m, o.inst, pc, u32::from(o.len))?;
+    m.hart.x[0] = 0;
+    Ok(())
+}
+
+/// Register-only instructions that write `x0` do nothing at all.
+fn nop_h(_m: &mut Machine, _o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+    Ok(())
 }
 
 /// `[f::<0>, f::<1>, ...]`: one specialised handler per table entry. The array
@@ -132,6 +145,10 @@ pub fn lower(inst: Inst, len: u8) -> BodyOp {
         Inst::Lui { rd, imm } => (o.run, o.rd, o.imm) = (lui_h, rd.idx() as u8, imm),
         Inst::Auipc { rd, imm } => (o.run, o.rd, o.imm) = (auipc_h, rd.idx() as u8, imm),
         _ => {}
+    }
+    let register_only = matches!(inst, Inst::Alu { .. } | Inst::AluImm { .. } | Inst::Lui { .. } | Inst::Auipc { .. });
+    if register_only && o.rd == 0 {
+        o.run = nop_h;
     }
     o
 }

@@ -252,22 +252,19 @@ fn run_block_fast(m: &mut Machine, block: &Block, mut pc: u32) -> Option<Exit> {
     let start = m.hart.instret;
     m.stop_block = false;
     for (i, op) in block.body.iter().enumerate() {
-        match (op.run)(m, op, pc) {
-            Ok(false) => {}
-            Ok(true) => {
-                m.hart.x[0] = 0;
-                m.hart.pc = pc.wrapping_add(u32::from(op.len));
-                m.hart.instret = start + i as u64 + 1;
-                return None;
-            }
-            Err(trap) => {
-                m.hart.pc = pc;
-                m.hart.instret = start + i as u64;
-                return m.raise(trap);
-            }
+        if let Err(trap) = (op.run)(m, op, pc) {
+            m.hart.pc = pc;
+            m.hart.instret = start + i as u64;
+            return m.raise(trap);
         }
-        m.hart.x[0] = 0;
+        // Handlers never leave x0 nonzero (see `fast::lower`).
         pc = pc.wrapping_add(u32::from(op.len));
+        if m.stop_block {
+            // A store hit a code page or a device: end the block here.
+            m.hart.pc = pc;
+            m.hart.instret = start + i as u64 + 1;
+            return None;
+        }
     }
     let retired = start + block.body.len() as u64;
     let last = block.ops.len() - 1;
