@@ -17,11 +17,35 @@ use crate::exec::{alu, alu_imm, execute, load, store};
 use avm_isa::{AluImmOp, AluOp, Inst, LoadOp, StoreOp};
 use avm_mmu::{Machine, Trap};
 
-/// A body handler: runs the instruction at `pc`. A store that hit code or a
-/// device sets `m.stop_block`, which the caller checks. (`Result<(), Trap>`
-/// fits in one register; a richer return type would go through memory on
-/// every instruction.)
-pub type Handler = fn(&mut Machine, &BodyOp, u32) -> Result<(), Trap>;
+/// Why a body instruction ends its block early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// It faulted; nothing of it retired.
+    Trap(Trap),
+    /// It retired, but a store hit a code page or a device, so the block ends
+    /// after it.
+    EndBlock,
+}
+
+impl From<Trap> for Stop {
+    fn from(trap: Trap) -> Stop {
+        Stop::Trap(trap)
+    }
+}
+
+/// A body handler: runs the instruction at `pc`. (`Result<(), Stop>` fits in
+/// one register, so the common `Ok` costs one compare at the call site.)
+pub type Handler = fn(&mut Machine, &BodyOp, u32) -> Result<(), Stop>;
+
+/// `Ok` unless a store asked for the block to end.
+#[inline(always)]
+fn unless_stopped(m: &Machine) -> Result<(), Stop> {
+    if m.stop_block {
+        Err(Stop::EndBlock)
+    } else {
+        Ok(())
+    }
+}
 
 /// One lowered body instruction.
 #[derive(Clone, Copy)]
@@ -54,19 +78,19 @@ fn r(i: u8) -> usize {
     usize::from(i & 31)
 }
 
-fn alu_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+fn alu_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Stop> {
     let x = &mut m.hart.x;
     x[r(o.rd)] = alu(AluOp::ALL[I], x[r(o.rs1)], x[r(o.rs2)]);
     Ok(())
 }
 
-fn alu_imm_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+fn alu_imm_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Stop> {
     let x = &mut m.hart.x;
     x[r(o.rd)] = alu_imm(AluImmOp::ALL[I], x[r(o.rs1)], o.imm as i32);
     Ok(())
 }
 
-fn load_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+fn load_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Stop> {
     let addr = m.hart.x[r(o.rs1)].wrapping_add(o.imm);
     let v = load(m, LoadOp::ALL[I], addr)?;
     m.hart.x[r(o.rd)] = v;
@@ -76,31 +100,32 @@ fn load_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), T
     Ok(())
 }
 
-fn store_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+fn store_h<const I: usize>(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Stop> {
     let addr = m.hart.x[r(o.rs1)].wrapping_add(o.imm);
-    store(m, StoreOp::ALL[I], addr, m.hart.x[r(o.rs2)])
+    store(m, StoreOp::ALL[I], addr, m.hart.x[r(o.rs2)])?;
+    unless_stopped(m)
 }
 
-fn lui_h(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+fn lui_h(m: &mut Machine, o: &BodyOp, _pc: u32) -> Result<(), Stop> {
     m.hart.x[r(o.rd)] = o.imm;
     Ok(())
 }
 
-fn auipc_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<(), Trap> {
+fn auipc_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<(), Stop> {
     m.hart.x[r(o.rd)] = pc.wrapping_add(o.imm);
     Ok(())
 }
 
-fn generic_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<(), Trap> {
+fn generic_h(m: &mut Machine, o: &BodyOp, pc: u32) -> Result<(), Stop> {
     // Atomics and fences never end a block by themselves; an AMO that hits a
     // code page reports it through `m.stop_block` like a store.
     execute(m, o.inst, pc, u32::from(o.len))?;
     m.hart.x[0] = 0;
-    Ok(())
+    unless_stopped(m)
 }
 
 /// Register-only instructions that write `x0` do nothing at all.
-fn nop_h(_m: &mut Machine, _o: &BodyOp, _pc: u32) -> Result<(), Trap> {
+fn nop_h(_m: &mut Machine, _o: &BodyOp, _pc: u32) -> Result<(), Stop> {
     Ok(())
 }
 

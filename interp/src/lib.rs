@@ -252,18 +252,19 @@ fn run_block_fast(m: &mut Machine, block: &Block, mut pc: u32) -> Option<Exit> {
     let start = m.hart.instret;
     m.stop_block = false;
     for (i, op) in block.body.iter().enumerate() {
-        if let Err(trap) = (op.run)(m, op, pc) {
-            m.hart.pc = pc;
-            m.hart.instret = start + i as u64;
-            return m.raise(trap);
-        }
-        // Handlers never leave x0 nonzero (see `fast::lower`).
-        pc = pc.wrapping_add(u32::from(op.len));
-        if m.stop_block {
-            // A store hit a code page or a device: end the block here.
-            m.hart.pc = pc;
-            m.hart.instret = start + i as u64 + 1;
-            return None;
+        match (op.run)(m, op, pc) {
+            Ok(()) => pc = pc.wrapping_add(u32::from(op.len)),
+            Err(fast::Stop::EndBlock) => {
+                // A store hit a code page or a device: end the block here.
+                m.hart.pc = pc.wrapping_add(u32::from(op.len));
+                m.hart.instret = start + i as u64 + 1;
+                return None;
+            }
+            Err(fast::Stop::Trap(trap)) => {
+                m.hart.pc = pc;
+                m.hart.instret = start + i as u64;
+                return m.raise(trap);
+            }
         }
     }
     let retired = start + block.body.len() as u64;
