@@ -76,7 +76,7 @@ pub fn decode_block(m: &Machine, start: u32) -> Option<Block> {
 /// Blocks of one RAM page.
 struct PageBlocks {
     /// Block index + 1 for each 2-byte slot of the page; 0 = not decoded.
-    slots: Box<[u32; (PAGE_SIZE / 2) as usize]>,
+    slots: [u32; (PAGE_SIZE / 2) as usize],
     blocks: Vec<Block>,
 }
 
@@ -88,20 +88,26 @@ pub struct BlockCache {
     pub decoded: u64,
 }
 
+/// The decoded block at `slot` of RAM page `page`, if any. (A free function
+/// over the page table so that `get` can look twice without the borrow of a
+/// hit outliving the miss path.)
+#[inline(always)]
+fn find(pages: &[Option<Box<PageBlocks>>], page: usize, slot: usize) -> Option<&Block> {
+    let p = pages.get(page)?.as_deref()?;
+    let idx = *p.slots.get(slot)?;
+    p.blocks.get((idx as usize).checked_sub(1)?)
+}
+
 impl BlockCache {
     /// The block at RAM offset `off`, decoding it on first use.
     #[inline]
     pub fn get(&mut self, m: &mut Machine, off: u32) -> Option<&Block> {
         let page = (off / PAGE_SIZE) as usize;
         let slot = ((off % PAGE_SIZE) / 2) as usize;
-        let idx = match self.pages.get(page) {
-            Some(Some(p)) => p.slots[slot],
-            _ => 0,
-        };
-        if idx == 0 {
+        if find(&self.pages, page, slot).is_none() {
             return self.insert(m, page, slot, off);
         }
-        self.pages[page].as_ref().and_then(|p| p.blocks.get(idx as usize - 1))
+        find(&self.pages, page, slot)
     }
 
     #[cold]
@@ -113,7 +119,7 @@ impl BlockCache {
         }
         let p = self.pages[page].get_or_insert_with(|| {
             m.mark_code(off);
-            Box::new(PageBlocks { slots: Box::new([0; (PAGE_SIZE / 2) as usize]), blocks: Vec::new() })
+            Box::new(PageBlocks { slots: [0; (PAGE_SIZE / 2) as usize], blocks: Vec::new() })
         });
         p.blocks.push(block);
         p.slots[slot] = p.blocks.len() as u32;
