@@ -24,6 +24,11 @@ pub struct JitConfig {
     /// Run the interpreter in lockstep and stop at the first difference
     /// (see [`crate::crosscheck`]). Defaults to `AVM_CROSSCHECK=1`.
     pub crosscheck: bool,
+    /// Exact metering (default on). Off only to measure what metering costs
+    /// (`benches/jit.rs`): the budget is then not checked between blocks, so
+    /// a run may overshoot its limit by up to a block (and loop chains).
+    /// Never turn it off where the limit matters.
+    pub metering: bool,
 }
 
 /// Default [`JitConfig::threshold`].
@@ -36,6 +41,7 @@ impl Default for JitConfig {
             max_blocks: 8192,
             max_code_bytes: 32 << 20,
             crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),
+            metering: true,
         }
     }
 }
@@ -141,7 +147,7 @@ impl JitEngine {
         if let Some(exit) = m.take_pending_exit() {
             return Some(exit);
         }
-        if m.hart.instret >= limit {
+        if self.config.metering && m.hart.instret >= limit {
             return Some(Exit::InstructionLimit);
         }
         if m.ram.has_invalidated() {
@@ -164,7 +170,7 @@ impl JitEngine {
             Ok(off) => off,
             Err(trap) => return m.raise(trap),
         };
-        let budget = limit - m.hart.instret;
+        let budget = if self.config.metering { limit.saturating_sub(m.hart.instret) } else { u64::MAX };
         let code = match *self.map.entry(off) {
             Entry::Hot(code) => Some(code),
             Entry::Interp => None,
@@ -176,7 +182,7 @@ impl JitEngine {
         };
         match code {
             // Exact metering: enter only if the whole block fits the budget.
-            Some(code) if u64::from(code.len) <= budget => self.run_compiled(m, code, pc),
+            Some(code) if u64::from(code.len) <= budget => self.run_compiled(m, code, pc, limit),
             _ => {
                 self.stats.blocks_run_interpreted += 1;
                 // Re-translating the pc is free: the fetch TLB now holds it.
@@ -213,7 +219,11 @@ impl JitEngine {
             return Some(code);
         }
         if self.translator.is_none() && !self.no_translator {
-            self.translator = Translator::new().ok();
+            self.translator = Translator::new().ok().map(|mut t| {
+                // The crosscheck compares after every block: no loops inside.
+                t.set_chaining(!self.config.crosscheck);
+                t
+            });
             self.no_translator = self.translator.is_none();
         }
         let translator = self.translator.as_mut()?;
@@ -239,9 +249,10 @@ impl JitEngine {
         }
     }
 
-    fn run_compiled(&mut self, m: &mut Machine, code: CodeRef, pc: u32) -> Option<Exit> {
+    fn run_compiled(&mut self, m: &mut Machine, code: CodeRef, pc: u32, limit: u64) -> Option<Exit> {
         self.stats.blocks_run_compiled += 1;
         self.ctx.ram = m.ram.host_ptr();
+        self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
         // As the interpreter's `run_ops`: a fresh block has not stopped.
         m.stop_block = false;
         let ctx: *mut JitCtx = &mut *self.ctx;
@@ -252,6 +263,7 @@ impl JitEngine {
         // pointers come from exclusive references that are not used until it
         // returns.
         let status = unsafe { (code.func)(m, ctx, pc) };
+        self.stats.blocks_run_compiled += std::mem::take(&mut self.ctx.chained);
         match status {
             STATUS_END => None,
             STATUS_TRAP => self.ctx.trap.take().and_then(|trap| m.raise(trap)),

@@ -36,11 +36,6 @@ pub const STATUS_EXIT: u32 = 3;
 /// goes on.
 pub const STATUS_CONTINUE: u32 = 0;
 
-/// Store helper: the store retired and `m.stop_block` is set.
-pub const STORE_OK: u32 = 0;
-/// Store helper: the store faulted (trap stashed in the context).
-pub const STORE_TRAP: u32 = 1;
-
 /// Load helper result bit meaning "trapped" (the low 32 bits are the value
 /// otherwise).
 pub const LOAD_TRAP_BIT: u64 = 1 << 32;
@@ -52,6 +47,14 @@ pub const LOAD_TRAP_BIT: u64 = 1 << 32;
 pub struct JitCtx {
     /// Host address of RAM byte 0 (offset 0: compiled code loads it).
     pub ram: *mut u8,
+    /// Where compiled code points a load or store whose TLB lookup missed
+    /// (the access is done unconditionally, then redone by the slow path).
+    pub scratch: u64,
+    /// The instruction limit of the current run (`u64::MAX` with metering
+    /// off): a self-loop runs another iteration only if it fits.
+    pub limit: u64,
+    /// Extra block runs done inside compiled self-loops (statistics).
+    pub chained: u64,
     /// The trap of a block that returned [`STATUS_TRAP`].
     pub trap: Option<Trap>,
     /// The exit of a block that returned [`STATUS_EXIT`].
@@ -60,7 +63,7 @@ pub struct JitCtx {
 
 impl Default for JitCtx {
     fn default() -> Self {
-        JitCtx { ram: std::ptr::null_mut(), trap: None, exit: None }
+        JitCtx { ram: std::ptr::null_mut(), scratch: 0, limit: 0, chained: 0, trap: None, exit: None }
     }
 }
 
@@ -76,9 +79,18 @@ pub fn store_code(op: StoreOp) -> u32 {
 
 /// Slow path of an inline load (TLB miss, page crossing, device).
 ///
-/// Returns the loaded value, already extended as `op` says, or
-/// [`LOAD_TRAP_BIT`] with the trap stashed in the context.
-pub(crate) extern "C" fn jit_load(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, op: u32) -> u64 {
+/// `pc` is the load's address and `instret` the count before it. Returns the
+/// loaded value, already extended as `op` says, or [`LOAD_TRAP_BIT`] with the
+/// trap stashed in the context and `pc`/`instret` set for the trap (the block
+/// has written its registers back before the call).
+pub(crate) extern "C" fn jit_load(
+    m: *mut Machine,
+    ctx: *mut JitCtx,
+    vaddr: u32,
+    op: u32,
+    pc: u32,
+    instret: u64,
+) -> u64 {
     // SAFETY: compiled blocks pass the pointers they were called with, which
     // the dispatcher derived from live exclusive references (module docs).
     let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
@@ -89,25 +101,49 @@ pub(crate) extern "C" fn jit_load(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32,
     match avm_interp::exec::load(m, op, vaddr) {
         Ok(v) => u64::from(v),
         Err(trap) => {
+            m.hart.pc = pc;
+            m.hart.instret = instret;
             ctx.trap = Some(trap);
             LOAD_TRAP_BIT
         }
     }
 }
 
-/// Slow path of an inline store. Returns [`STORE_OK`] or [`STORE_TRAP`]; the
-/// block checks `m.stop_block` itself afterwards, as it does on the fast path.
-pub(crate) extern "C" fn jit_store(m: *mut Machine, ctx: *mut JitCtx, vaddr: u32, value: u32, op: u32) -> u32 {
+/// Slow path of an inline store. `code` is the op's code with the
+/// instruction's length in bits 8.., `pc` its address, `instret` the count
+/// before it; the block has written its registers back before the call.
+///
+/// Returns [`STATUS_CONTINUE`] if the block goes on; otherwise the block's
+/// final status with `pc`/`instret` set: [`STATUS_TRAP`] (trap stashed in the
+/// context) or [`STATUS_END`] when `m.stop_block` is set after the store (a
+/// code page or the HTIF device was written, or an earlier page walk of the
+/// block set it), exactly where the interpreter's `execute` ends the block.
+pub(crate) extern "C" fn jit_store(
+    m: *mut Machine,
+    ctx: *mut JitCtx,
+    vaddr: u32,
+    value: u32,
+    code: u32,
+    pc: u32,
+    instret: u64,
+) -> u32 {
     // SAFETY: as in `jit_load`.
     let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
-    let Some(op) = StoreOp::from_code(op) else {
-        return STORE_OK;
+    let Some(op) = StoreOp::from_code(code & 0xff) else {
+        return STATUS_CONTINUE;
     };
     match avm_interp::exec::store(m, op, vaddr, value) {
-        Ok(()) => STORE_OK,
+        Ok(()) if m.stop_block => {
+            m.hart.pc = pc.wrapping_add(code >> 8);
+            m.hart.instret = instret + 1;
+            STATUS_END
+        }
+        Ok(()) => STATUS_CONTINUE,
         Err(trap) => {
+            m.hart.pc = pc;
+            m.hart.instret = instret;
             ctx.trap = Some(trap);
-            STORE_TRAP
+            STATUS_TRAP
         }
     }
 }

@@ -15,10 +15,11 @@
 //! [`translate`] turns one block into one function
 //! `fn(machine, ctx, entry_pc) -> status`:
 //! guest registers become Cranelift variables, loaded from `hart.x` on first
-//! use and stored back (only the written ones) on every way out; ALU
-//! operations, branches and jumps are inlined; loads and stores inline the
-//! TLB hit path (index, tag compare, in-page check, add, host access) and
-//! call into the MMU on a miss; instructions with privileged or
+//! use and stored back (only the written ones) before every memory access
+//! or helper call and at the end; ALU operations, branches and jumps are
+//! inlined; loads and stores inline the TLB hit path (index, tag compare
+//! covering the in-page check, add, host access) and call into the MMU on a
+//! miss; instructions with privileged or
 //! control-and-status effects (CSR access, `ecall`, `mret`, `sret`, `wfi`,
 //! `fence.i`, `sfence.vma`, illegal encodings) and the atomics call a helper
 //! that runs the interpreter's own [`avm_interp::execute`] for that one
@@ -44,8 +45,9 @@
 //!   budget covers the whole block; otherwise the interpreter runs the
 //!   remainder, truncated to the budget, so limits land mid-block exactly.
 //! - **Precise traps.** Every instruction that can fault does so through a
-//!   helper call whose failure leaves through a side exit built for that
-//!   instruction index.
+//!   helper call made with the registers already written back; on failure
+//!   the helper sets `pc`/`instret` for that instruction and the block
+//!   returns.
 //! - **Self-modifying code.** A page is marked as code (exactly when the
 //!   interpreter would mark it) before its first compiled block runs; the MMU
 //!   then sends stores to it down the slow path, which ends the block and
@@ -72,7 +74,14 @@
 //! other: the successor is found through the fetch TLB (inline lookup) and
 //! two array indexings, which keeps the budget, interrupt, device-exit and
 //! invalidation checks between every pair of blocks without duplicating them
-//! in generated code.
+//! in generated code. The one exception is a *self-loop*: a block without
+//! helper calls whose branch or `jal` goes back to its own start loops inside
+//! its function, registers staying in host registers, after testing inline
+//! exactly what the dispatcher would find: `m.stop_block` clear (no code-page
+//! write, hence no invalidation, and no HTIF exit), `mip & mie == 0`, and a
+//! budget that covers the whole next iteration; the pc's translation cannot
+//! have changed (no helper ran). Otherwise it returns as usual. The
+//! crosscheck, which compares after every block, compiles without loops.
 
 pub mod cache;
 pub mod crosscheck;

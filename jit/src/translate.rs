@@ -2,13 +2,17 @@
 //!
 //! The generated function has the signature [`BlockFn`]:
 //! `(m: *mut Machine, ctx: *mut JitCtx, pc: u32) -> status`. Its body is the
-//! block's instructions in order, straight-line, with *side exits*: small
-//! cold Cranelift blocks that write the machine state back and return.
+//! block's instructions in order, straight-line, with cold slow paths that
+//! return through one shared `ret` block.
 //!
 //! - **Registers** are Cranelift [`Variable`]s. A register is loaded from
 //!   `m.hart.x` the first time the block reads it and marked dirty when the
-//!   block writes it; every exit stores exactly the dirty ones. `x0` is the
-//!   constant 0 and is never written.
+//!   block writes it; the dirty ones are stored before every memory access
+//!   and helper call (on the main path) and at the block's end. After a
+//!   memory access or helper call registers are reloaded on their next use,
+//!   so no register value lives across those Cranelift blocks: short live
+//!   ranges keep register allocation, most of Cranelift's time, cheap. `x0`
+//!   is the constant 0 and is never written.
 //! - **pc** is never a constant: the entry pc is a parameter, and every
 //!   address (`auipc`, link values, branch targets, a faulting pc) is that
 //!   parameter plus a byte offset known at compile time. So the code depends
@@ -16,11 +20,15 @@
 //! - **instret** is loaded once at entry; an exit after `k` instructions
 //!   stores `instret + k`.
 //! - **Loads and stores** inline the TLB hit path of `Machine::load`/`store`
-//!   (index, tag compare, in-page check, add, access) and call
-//!   [`jit_load`]/[`jit_store`] otherwise. A trap leaves through a side exit
-//!   with `pc` = the faulting instruction and `instret` = instructions before
-//!   it. After every store the block reads `m.stop_block` and ends there if
-//!   set, as the interpreter's `execute` does.
+//!   (index, one tag compare that also covers the in-page check, add) and do
+//!   the access unconditionally, through a scratch word on a miss; a miss
+//!   then calls [`jit_load`]/[`jit_store`] in a cold block. On a trap (or a
+//!   store that must end the block) the helper itself sets `pc`/`instret`
+//!   (the registers are already in memory) and the block returns its
+//!   status. `m.stop_block` can only be set by a slow path or a helper: the
+//!   store helper checks it itself, and a fast-path store checks it only
+//!   after an earlier load or helper call of the block, as the interpreter's
+//!   `execute` ends the block after any store that finds it set.
 //! - **Everything else** (CSR, `ecall`, `mret`, atomics, `fence.i`, ...)
 //!   calls [`jit_exec`], which runs the interpreter's `execute` for that one
 //!   instruction.
@@ -42,7 +50,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
-use crate::helpers::{self, BlockFn, LOAD_TRAP_BIT, STATUS_CONTINUE, STATUS_END, STATUS_TRAP, STORE_TRAP};
+use crate::helpers::{self, BlockFn, LOAD_TRAP_BIT, STATUS_CONTINUE, STATUS_END, STATUS_TRAP};
 
 const I32: types::Type = types::I32;
 const I64: types::Type = types::I64;
@@ -58,6 +66,11 @@ const OFF_TLB_WRITE: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, write)) a
 const OFF_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
 const OFF_DELTA: i32 = offset_of!(TlbEntry, delta) as i32;
 const OFF_CTX_RAM: i32 = offset_of!(crate::helpers::JitCtx, ram) as i32;
+const OFF_CTX_LIMIT: i32 = offset_of!(crate::helpers::JitCtx, limit) as i32;
+const OFF_CTX_CHAINED: i32 = offset_of!(crate::helpers::JitCtx, chained) as i32;
+const OFF_MIP: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, csr) + offset_of!(avm_mmu::Csrs, mip)) as i32;
+const OFF_MIE: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, csr) + offset_of!(avm_mmu::Csrs, mie)) as i32;
+const OFF_CTX_SCRATCH: i32 = offset_of!(crate::helpers::JitCtx, scratch) as i32;
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
 const _: () = assert!(std::mem::size_of::<bool>() == 1);
 // The inline fast path reads guest memory in host byte order.
@@ -91,17 +104,23 @@ pub struct Translator {
     load_fn: FuncId,
     store_fn: FuncId,
     exec_fn: FuncId,
+    /// Compile self-loops as loops (see [`Translator::set_chaining`]).
+    chaining: bool,
 }
 
 impl Translator {
-    /// A translator for the host ISA (`opt_level=speed`, not PIC).
+    /// A translator for the host ISA (`opt_level=none`, backtracking register
+    /// allocation, not PIC).
     pub fn new() -> Result<Translator, CompileError> {
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
         let mut flags = settings::builder();
-        let opt = std::env::var("AVM_JIT_OPT").unwrap_or_else(|_| "speed".into());
-        flags.set("opt_level", &opt).map_err(|e| err(&e))?;
-        let ra = std::env::var("AVM_JIT_RA").unwrap_or_else(|_| "backtracking".into());
-        flags.set("regalloc_algorithm", &ra).map_err(|e| err(&e))?;
+        // Measured on the guest workloads (`benches/jit.rs`, `avm exec`):
+        // `opt_level=speed` costs ~2x the compile time of `none` and gains
+        // nothing measurable on this straight-line, already-simple IR; the
+        // single-pass register allocator compiles ~1.5x faster again but
+        // its spills make code ~1.5x slower, so the backtracking one stays.
+        flags.set("opt_level", "none").map_err(|e| err(&e))?;
+        flags.set("regalloc_algorithm", "backtracking").map_err(|e| err(&e))?;
         flags.set("is_pic", "false").map_err(|e| err(&e))?;
         flags.set("use_colocated_libcalls", "false").map_err(|e| err(&e))?;
         flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| err(&e))?;
@@ -121,10 +140,10 @@ impl Translator {
         sig.returns.push(AbiParam::new(I32));
 
         let mut load_sig = module.make_signature();
-        load_sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(I32), AbiParam::new(I32)]);
+        load_sig.params.extend([ptr, ptr, I32, I32, I32, I64].map(AbiParam::new));
         load_sig.returns.push(AbiParam::new(I64));
         let mut store_sig = module.make_signature();
-        store_sig.params.extend([ptr, ptr, I32, I32, I32].map(AbiParam::new));
+        store_sig.params.extend([ptr, ptr, I32, I32, I32, I32, I64].map(AbiParam::new));
         store_sig.returns.push(AbiParam::new(I32));
         let mut exec_sig = module.make_signature();
         exec_sig.params.extend([ptr, ptr, I32, I32].map(AbiParam::new));
@@ -137,7 +156,24 @@ impl Translator {
         let store_fn = declare(&mut module, "avm_jit_store", &store_sig)?;
         let exec_fn = declare(&mut module, "avm_jit_exec", &exec_sig)?;
         let ctx = module.make_context();
-        Ok(Translator { module, ctx, fctx: FunctionBuilderContext::new(), sig, load_fn, store_fn, exec_fn })
+        Ok(Translator {
+            module,
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+            sig,
+            load_fn,
+            store_fn,
+            exec_fn,
+            chaining: true,
+        })
+    }
+
+    /// Whether a block that branches or jumps back to its own start loops
+    /// inside its function (default on) instead of returning to the
+    /// dispatcher every iteration. The crosscheck, which compares the engines
+    /// after every block, turns it off.
+    pub fn set_chaining(&mut self, on: bool) {
+        self.chaining = on;
     }
 
     /// Compile the block `ops`, whose encoded bytes are `bytes`.
@@ -157,7 +193,6 @@ impl Translator {
             b.seal_block(entry);
             let params = b.block_params(entry).to_vec();
             let vars = std::array::from_fn(|_| b.declare_var(I32));
-            let tmp = b.declare_var(I32);
             let ret = b.create_block();
             b.append_block_param(ret, I32);
             let instret0 = b.ins().load(I64, MemFlagsData::trusted(), params[0], OFF_INSTRET);
@@ -169,15 +204,18 @@ impl Translator {
                 instret0,
                 ram: None,
                 vars,
-                tmp,
                 loaded: 0,
                 dirty: 0,
                 load_fn,
                 store_fn,
                 exec_fn,
                 ret,
-                trap_exit: None,
+                may_stop: false,
+                header: None,
             };
+            if self.chaining && self_loop(ops) {
+                e.loop_header(ops);
+            }
             e.block(ops, bytes);
             e.b.switch_to_block(ret);
             let status = e.b.block_params(ret)[0];
@@ -219,8 +257,6 @@ struct Emitter<'a> {
     /// Host address of RAM, loaded on first use.
     ram: Option<Value>,
     vars: [Variable; 32],
-    /// Scratch variable (a load's result on both paths).
-    tmp: Variable,
     /// Bit r: `vars[r]` holds the guest register.
     loaded: u32,
     /// Bit r: `vars[r]` differs from `m.hart.x[r]`.
@@ -231,9 +267,36 @@ struct Emitter<'a> {
     /// The one block that returns (param: status), so the epilogue is
     /// emitted once.
     ret: Block,
-    /// A trap exit shared by consecutive faulting sites with the same dirty
-    /// set (params: pc, instret): (dirty mask, block).
-    trap_exit: Option<(u32, Block)>,
+    /// `m.stop_block` may have been set since entry (by a load's or a
+    /// helper's page walk): stores on the fast path must check it.
+    may_stop: bool,
+    /// For a self-loop: the loop header (param: instret at the iteration's
+    /// start), and the block's length.
+    header: Option<(Block, usize)>,
+}
+
+/// True if the block ends with a branch or `jal` back to its own start and
+/// has nothing that calls [`helpers::jit_exec`] (which may change anything:
+/// privilege, translation, interrupt enables).
+fn self_loop(ops: &[Op]) -> bool {
+    let Some((last, body)) = ops.split_last() else { return false };
+    let at: u32 = body.iter().map(|o| u32::from(o.len)).sum();
+    let back = match last.inst {
+        Inst::Branch { offset, .. } | Inst::Jal { offset, .. } => at.wrapping_add(offset as u32) == 0,
+        _ => false,
+    };
+    back && body.iter().all(|o| {
+        matches!(
+            o.inst,
+            Inst::AluImm { .. }
+                | Inst::Alu { .. }
+                | Inst::Lui { .. }
+                | Inst::Auipc { .. }
+                | Inst::Load { .. }
+                | Inst::Store { .. }
+                | Inst::Fence { .. }
+        )
+    })
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -307,53 +370,6 @@ impl Emitter<'_> {
         self.b.ins().jump(self.ret, &[BlockArg::Value(s)]);
     }
 
-    /// Leave with a trap at instruction `i` (`at` bytes in): registers as
-    /// before it, `pc` = its address, `instret = start + i`. Sites with the
-    /// same dirty set share one exit block, fed the pc and instret.
-    fn trap_exit(&mut self, at: u32, i: usize) {
-        let block = match self.trap_exit {
-            Some((mask, block)) if mask == self.dirty => block,
-            _ => {
-                let block = self.b.create_block();
-                self.b.set_cold_block(block);
-                self.b.append_block_param(block, I32);
-                self.b.append_block_param(block, I64);
-                let here = self.b.current_block();
-                self.b.switch_to_block(block);
-                self.write_back();
-                let (pc, instret) = (self.b.block_params(block)[0], self.b.block_params(block)[1]);
-                self.b.ins().store(state_flags(), pc, self.m, OFF_PC);
-                self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
-                let s = self.iconst(STATUS_TRAP);
-                self.b.ins().jump(self.ret, &[BlockArg::Value(s)]);
-                if let Some(here) = here {
-                    self.b.switch_to_block(here);
-                }
-                self.trap_exit = Some((self.dirty, block));
-                block
-            }
-        };
-        let pc = self.pc_plus(at);
-        let instret = self.b.ins().iadd_imm_s(self.instret0, i as i64);
-        self.b.ins().jump(block, &[BlockArg::Value(pc), BlockArg::Value(instret)]);
-    }
-
-    /// If `cond` is nonzero, leave through a cold block built by `f`;
-    /// otherwise continue in a fresh block.
-    fn side_exit(&mut self, cond: Value, f: impl FnOnce(&mut Self)) {
-        let cold = self.b.create_block();
-        let cont = self.b.create_block();
-        self.b.set_cold_block(cold);
-        self.b.ins().brif(cond, cold, &[], cont, &[]);
-        // Every block is sealed as soon as its predecessors are known, so
-        // the SSA builder resolves variables directly (no pending phis).
-        self.b.seal_block(cold);
-        self.b.seal_block(cont);
-        self.b.switch_to_block(cold);
-        f(self);
-        self.b.switch_to_block(cont);
-    }
-
     fn ram(&mut self) -> Value {
         if let Some(r) = self.ram {
             return r;
@@ -366,7 +382,15 @@ impl Emitter<'_> {
     }
 
     /// The TLB hit test of `Tlb::lookup`: returns (hit, host address).
+    ///
+    /// The in-page check is folded into the tag compare: the tag is compared
+    /// with the page of the access's *last* byte, looked up in the slot of its
+    /// first byte. Without a page crossing both pages are the same; with one,
+    /// the last byte's page is the next page, whose tag can never sit in the
+    /// first page's slot (consecutive pages use consecutive slots, and there
+    /// is more than one slot), so the access misses, as `Tlb::lookup` says.
     fn tlb_lookup(&mut self, side: i32, addr: Value, len: u32) -> (Value, Value) {
+        const _: () = assert!(avm_mmu::tlb::TLB_ENTRIES > 1);
         let ram = self.ram();
         let b = &mut self.b;
         let page = b.ins().ushr_imm_u(addr, 12);
@@ -376,19 +400,78 @@ impl Emitter<'_> {
         let entry = b.ins().iadd(self.m, scaled);
         let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
         let delta = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
-        let base = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+        let last = if len > 1 { b.ins().iadd_imm_s(addr, i64::from(len - 1)) } else { addr };
+        let base = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
         let want = b.ins().bor_imm_u(base, 1);
-        let mut hit = b.ins().icmp(IntCC::Equal, tag, want);
-        if len > 1 {
-            let in_page = b.ins().band_imm_u(addr, 0xfff);
-            let end = b.ins().iadd_imm_s(in_page, i64::from(len));
-            let fits = b.ins().icmp_imm_u(IntCC::UnsignedLessThanOrEqual, end, 4096);
-            hit = b.ins().band(hit, fits);
-        }
+        let hit = b.ins().icmp(IntCC::Equal, tag, want);
         let off = b.ins().iadd(addr, delta);
         let off = b.ins().uextend(I64, off);
         let host = b.ins().iadd(ram, off);
         (hit, host)
+    }
+
+    /// Start a self-loop: load every register the block reads (so their
+    /// variables are defined on entry to the header and flow around the
+    /// loop), then open the header, which is sealed once the back edge is
+    /// emitted.
+    fn loop_header(&mut self, ops: &[Op]) {
+        for op in ops {
+            let (a, b) = match op.inst {
+                Inst::AluImm { rs1, .. } | Inst::Load { rs1, .. } => (Some(rs1), None),
+                Inst::Alu { rs1, rs2, .. } | Inst::Branch { rs1, rs2, .. } | Inst::Store { rs1, rs2, .. } => {
+                    (Some(rs1), Some(rs2))
+                }
+                _ => (None, None),
+            };
+            for r in [a, b].into_iter().flatten() {
+                self.reg(r);
+            }
+        }
+        let header = self.b.create_block();
+        self.b.append_block_param(header, I64);
+        self.b.ins().jump(header, &[BlockArg::Value(self.instret0)]);
+        self.b.switch_to_block(header);
+        self.instret0 = self.b.block_params(header)[0];
+        self.header = Some((header, ops.len()));
+    }
+
+    /// The taken back edge of a self-loop (`target` is the entry pc). Loop
+    /// again only if the dispatcher would run this same compiled block next
+    /// without doing anything else first: no `m.stop_block` (no code-page
+    /// write, so no invalidation, and no HTIF exit pending: both set it), no
+    /// pending-and-enabled interrupt (`mip & mie`, what the dispatcher
+    /// tests), and the budget covers the whole next iteration (exact
+    /// metering). Nothing in a self-loop block can change the privilege or
+    /// the translation of its pc (no helper calls), so the dispatcher's fetch
+    /// would find this block again. Otherwise leave as a normal end.
+    fn back_edge(&mut self, target: Value) {
+        let Some((header, n)) = self.header else { unreachable!("back_edge without a loop header") };
+        let done = self.b.ins().iadd_imm_s(self.instret0, n as i64);
+        let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
+        let mip = self.b.ins().load(I32, state_flags(), self.m, OFF_MIP);
+        let mie = self.b.ins().load(I32, state_flags(), self.m, OFF_MIE);
+        let pending = self.b.ins().band(mip, mie);
+        let blocked = self.b.ins().bor(stop, pending);
+        let limit = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_LIMIT);
+        let need = self.b.ins().iadd_imm_s(done, n as i64);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
+        let free = self.b.ins().icmp_imm_u(IntCC::Equal, blocked, 0);
+        let go = self.b.ins().band(fits, free);
+        let again = self.b.create_block();
+        let out = self.b.create_block();
+        self.b.ins().brif(go, again, &[], out, &[]);
+        self.b.seal_block(again);
+        self.b.seal_block(out);
+        self.b.switch_to_block(out);
+        self.exit(target, n, STATUS_END);
+        self.b.switch_to_block(again);
+        self.write_back();
+        // Count the iteration as a compiled block run (statistics only).
+        let runs = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_CHAINED);
+        let runs = self.b.ins().iadd_imm_s(runs, 1);
+        self.b.ins().store(state_flags(), runs, self.ctx, OFF_CTX_CHAINED);
+        self.b.ins().jump(header, &[BlockArg::Value(done)]);
+        self.b.seal_block(header);
     }
 
     fn block(&mut self, ops: &[Op], bytes: &[u8]) {
@@ -450,20 +533,33 @@ impl Emitter<'_> {
                     BranchOp::Bgeu => IntCC::UnsignedGreaterThanOrEqual,
                 };
                 let taken = self.b.ins().icmp(cc, a, b);
-                let target = at.wrapping_add(offset as u32);
-                self.side_exit(taken, |e| {
-                    let pc = e.pc_plus(target);
-                    e.exit(pc, i + 1, STATUS_END);
-                });
+                let target = self.pc_plus(at.wrapping_add(offset as u32));
                 let next = self.pc_plus(at + len);
-                self.exit(next, i + 1, STATUS_END);
+                if self.header.is_some() {
+                    let back = self.b.create_block();
+                    let out = self.b.create_block();
+                    self.b.ins().brif(taken, back, &[], out, &[]);
+                    self.b.seal_block(back);
+                    self.b.seal_block(out);
+                    self.b.switch_to_block(out);
+                    self.exit(next, i + 1, STATUS_END);
+                    self.b.switch_to_block(back);
+                    self.back_edge(target);
+                    return true;
+                }
+                let pc = self.b.ins().select(taken, target, next);
+                self.exit(pc, i + 1, STATUS_END);
                 return true;
             }
             Inst::Jal { rd, offset } => {
                 let link = self.pc_plus(at + len);
                 self.set(rd, link);
                 let target = self.pc_plus(at.wrapping_add(offset as u32));
-                self.exit(target, i + 1, STATUS_END);
+                if self.header.is_some() {
+                    self.back_edge(target);
+                } else {
+                    self.exit(target, i + 1, STATUS_END);
+                }
                 return true;
             }
             Inst::Jalr { rd, rs1, offset } => {
@@ -494,50 +590,84 @@ impl Emitter<'_> {
         let status = self.b.inst_results(call)[0];
         // The helper may have written any register (rd, and x0 back to 0).
         self.loaded = 0;
-        let ended = self.b.ins().icmp_imm_u(IntCC::NotEqual, status, i64::from(STATUS_CONTINUE));
-        self.side_exit(ended, |e| {
-            e.b.ins().jump(e.ret, &[BlockArg::Value(status)]);
-        });
+        let cont = self.b.create_block();
+        // STATUS_CONTINUE is 0: any other status leaves as it is.
+        const _: () = assert!(STATUS_CONTINUE == 0);
+        self.b.ins().brif(status, self.ret, &[BlockArg::Value(status)], cont, &[]);
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+        // The helper may have left `m.stop_block` set (a page walk's A/D
+        // update in a code page) without ending the block.
+        self.may_stop = true;
+    }
+
+    /// The arguments every memory helper ends with: the instruction's pc and
+    /// `instret` before it, so a trap or stop can be finished in the helper.
+    fn site(&mut self, at: u32, i: usize) -> (Value, Value) {
+        let pc = self.pc_plus(at);
+        let instret = self.b.ins().iadd_imm_s(self.instret0, i as i64);
+        (pc, instret)
+    }
+
+    /// Common start of a memory access: the dirty registers are written back
+    /// on the main path (so the cold slow path, whose trap leaves the block,
+    /// has nothing to write), and a host address that is always safe to
+    /// access: the entry's on a TLB hit, the context's scratch word on a
+    /// miss. The access itself is then unconditional, which keeps a memory
+    /// instruction to two Cranelift blocks (main, cold slow path).
+    fn mem_prologue(&mut self, side: i32, addr: Value, width: u32) -> (Value, Value) {
+        self.write_back();
+        self.dirty = 0;
+        let (hit, host) = self.tlb_lookup(side, addr, width);
+        let scratch = self.b.ins().iadd_imm_s(self.ctx, i64::from(OFF_CTX_SCRATCH));
+        let ptr = self.b.ins().select(hit, host, scratch);
+        (hit, ptr)
+    }
+
+    /// After a memory access the block continues in `cont`; registers are
+    /// reloaded from `m.hart.x` on their next use, so that no guest register
+    /// value lives across the access's blocks (short live ranges keep
+    /// register allocation cheap).
+    fn mem_epilogue(&mut self, cont: Block) {
+        self.b.seal_block(cont);
+        self.b.switch_to_block(cont);
+        self.loaded = 0;
     }
 
     fn load(&mut self, op: LoadOp, rd: avm_isa::Reg, rs1: avm_isa::Reg, offset: i32, i: usize, at: u32) {
         let base = self.reg(rs1);
         let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
-        let (hit, host) = self.tlb_lookup(OFF_TLB_READ, addr, op.width());
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(hit, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-
-        self.b.switch_to_block(fast);
+        let (hit, ptr) = self.mem_prologue(OFF_TLB_READ, addr, op.width());
         let f = ram_flags();
         let v = match op {
-            LoadOp::Lb => self.b.ins().sload8(I32, f, host, 0),
-            LoadOp::Lbu => self.b.ins().uload8(I32, f, host, 0),
-            LoadOp::Lh => self.b.ins().sload16(I32, f, host, 0),
-            LoadOp::Lhu => self.b.ins().uload16(I32, f, host, 0),
-            LoadOp::Lw => self.b.ins().load(I32, f, host, 0),
+            LoadOp::Lb => self.b.ins().sload8(I32, f, ptr, 0),
+            LoadOp::Lbu => self.b.ins().uload8(I32, f, ptr, 0),
+            LoadOp::Lh => self.b.ins().sload16(I32, f, ptr, 0),
+            LoadOp::Lhu => self.b.ins().uload16(I32, f, ptr, 0),
+            LoadOp::Lw => self.b.ins().load(I32, f, ptr, 0),
         };
-        self.b.def_var(self.tmp, v);
-        self.b.ins().jump(done, &[]);
-
+        let cont = self.b.create_block();
+        self.b.append_block_param(cont, I32);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(hit, cont, &[BlockArg::Value(v)], slow, &[]);
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
         let code = self.iconst(helpers::load_code(op));
-        let call = self.b.ins().call(self.load_fn, &[self.m, self.ctx, addr, code]);
+        let (pc, instret) = self.site(at, i);
+        let call = self.b.ins().call(self.load_fn, &[self.m, self.ctx, addr, code, pc, instret]);
         let r = self.b.inst_results(call)[0];
         let trapped = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, r, LOAD_TRAP_BIT as i64);
-        self.side_exit(trapped, |e| e.trap_exit(at, i));
         let v = self.b.ins().ireduce(I32, r);
-        self.b.def_var(self.tmp, v);
-        self.b.ins().jump(done, &[]);
+        let status = self.iconst(STATUS_TRAP);
+        self.b.ins().brif(trapped, self.ret, &[BlockArg::Value(status)], cont, &[BlockArg::Value(v)]);
 
-        self.b.seal_block(done);
-        self.b.switch_to_block(done);
-        let v = self.b.use_var(self.tmp);
+        self.mem_epilogue(cont);
+        let v = self.b.block_params(cont)[0];
         self.set(rd, v);
+        // The slow path's page walk may have set `m.stop_block` (an A/D
+        // update in a code page): the next store then ends the block.
+        self.may_stop = true;
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -545,41 +675,46 @@ impl Emitter<'_> {
         let base = self.reg(rs1);
         let value = self.reg(rs2);
         let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
-        let (hit, host) = self.tlb_lookup(OFF_TLB_WRITE, addr, op.width());
-        let fast = self.b.create_block();
-        let slow = self.b.create_block();
-        let done = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(hit, fast, &[], slow, &[]);
-        self.b.seal_block(fast);
-        self.b.seal_block(slow);
-
-        self.b.switch_to_block(fast);
+        let (hit, ptr) = self.mem_prologue(OFF_TLB_WRITE, addr, op.width());
         let f = ram_flags();
         match op {
-            StoreOp::Sb => self.b.ins().istore8(f, value, host, 0),
-            StoreOp::Sh => self.b.ins().istore16(f, value, host, 0),
-            StoreOp::Sw => self.b.ins().store(f, value, host, 0),
+            StoreOp::Sb => self.b.ins().istore8(f, value, ptr, 0),
+            StoreOp::Sh => self.b.ins().istore16(f, value, ptr, 0),
+            StoreOp::Sw => self.b.ins().store(f, value, ptr, 0),
         };
-        self.b.ins().jump(done, &[]);
-
+        let cont = self.b.create_block();
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(hit, cont, &[], slow, &[]);
+        self.b.seal_block(slow);
         self.b.switch_to_block(slow);
-        let code = self.iconst(helpers::store_code(op));
-        let call = self.b.ins().call(self.store_fn, &[self.m, self.ctx, addr, value, code]);
+        // The helper finishes a trap, or a stop (a store to a code page or
+        // the HTIF device, or `m.stop_block` left set earlier in the block),
+        // and returns the block's status; 0 = go on.
+        let code = self.iconst(helpers::store_code(op) | (len << 8));
+        let (pc, instret) = self.site(at, i);
+        let call = self.b.ins().call(self.store_fn, &[self.m, self.ctx, addr, value, code, pc, instret]);
         let r = self.b.inst_results(call)[0];
-        let trapped = self.b.ins().icmp_imm_u(IntCC::Equal, r, i64::from(STORE_TRAP));
-        self.side_exit(trapped, |e| e.trap_exit(at, i));
-        self.b.ins().jump(done, &[]);
-
-        self.b.seal_block(done);
-        self.b.switch_to_block(done);
-        // A store to a code page (or an earlier page-table A/D update there,
-        // or an HTIF exit) ends the block after this instruction.
-        let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
-        self.side_exit(stop, |e| {
-            let pc = e.pc_plus(at + len);
-            e.exit(pc, i + 1, STATUS_END);
-        });
+        self.b.ins().brif(r, self.ret, &[BlockArg::Value(r)], cont, &[]);
+        self.mem_epilogue(cont);
+        if self.may_stop {
+            // A plain RAM write never sets `m.stop_block` (code pages and the
+            // HTIF page are never in the write TLB), but an earlier load or
+            // helper in this block may have: then this store ends the block,
+            // as in the interpreter. (After the slow path the flag is clear:
+            // the helper ended the block otherwise.)
+            let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
+            let cold = self.b.create_block();
+            let next = self.b.create_block();
+            self.b.set_cold_block(cold);
+            self.b.ins().brif(stop, cold, &[], next, &[]);
+            self.b.seal_block(cold);
+            self.b.seal_block(next);
+            self.b.switch_to_block(cold);
+            let pc = self.pc_plus(at + len);
+            self.exit(pc, i + 1, STATUS_END);
+            self.b.switch_to_block(next);
+        }
     }
 
     fn alu_imm(&mut self, op: AluImmOp, a: Value, imm: i32) -> Value {

@@ -414,3 +414,39 @@ fn crosscheck_names_the_difference() {
     assert!(report.contains("mscratch"), "{report}");
     assert!(report.contains("exit"), "{report}");
 }
+
+/// Self-loops (a block branching back to its own start) loop inside compiled
+/// code: limits landing in every iteration, and memory traffic in the loop,
+/// must still stop exactly where the interpreter stops.
+#[test]
+fn self_loop_limits() {
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S0, 300);
+    a.li(A0, RAM_BASE + 0x8000);
+    let top = a.here();
+    a.load(LoadOp::Lw, A3, A0, 0);
+    a.addi(A3, A3, 3);
+    a.store(StoreOp::Sw, A3, A0, 0);
+    a.alu(AluOp::Add, A5, A5, A3);
+    a.addi(S0, S0, -1);
+    a.bne_label(S0, Reg::ZERO, top);
+    finish(&mut a, h);
+    let program = a.finish().expect("assembles");
+    let m = machine(&program, RAM);
+    let mut rng = Rng(0x5e1f_1009);
+    let mut limits = Vec::new();
+    let mut at = 0;
+    while at < 3_000 {
+        let span = if rng.below(3) == 0 { 40 } else { 7 };
+        at += 1 + rng.below(span);
+        limits.push(at);
+    }
+    for threshold in [0, 1, 3, DEFAULT_THRESHOLD] {
+        let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+        assert!(stats.blocks_run_compiled > 0, "{stats:?}");
+        let (_, exit, _) = run_both_with(&m, &[u64::MAX], config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+    }
+}
