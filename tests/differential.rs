@@ -35,8 +35,12 @@ use proptest::prelude::*;
 fn engines() -> Vec<Box<dyn Engine>> {
     vec![
         Box::new(Interpreter::new()),
-        // The JIT with its default tiering: hot loops and handlers get compiled.
+        // The JIT with its default tiering (most of these short programs stay
+        // in the interpreter) ...
         Box::new(JitEngine::new(JitConfig::default())),
+        // ... and with a low threshold, so that the generator's loops (16-40
+        // iterations) switch from interpreted to compiled code mid-loop.
+        Box::new(JitEngine::new(JitConfig { threshold: 8, ..JitConfig::default() })),
     ]
 }
 

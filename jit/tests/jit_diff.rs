@@ -264,11 +264,11 @@ fn software_interrupt() {
 /// A hot loop at the default threshold ends up running compiled.
 #[test]
 fn hot_loop_runs_compiled() {
-    let m = machine(&alu_program(2000), RAM);
-    let (_, exit, stats) = run_both_with(&m, &[10_000_000], config(DEFAULT_THRESHOLD));
+    let m = machine(&alu_program(20_000), RAM);
+    let (_, exit, stats) = run_both_with(&m, &[100_000_000], config(DEFAULT_THRESHOLD));
     assert_eq!(exit, halt());
     assert!(stats.blocks_compiled > 0, "{stats:?}");
-    assert!(stats.blocks_run_compiled > 1900, "{stats:?}");
+    assert!(stats.blocks_run_compiled > 19_000, "{stats:?}");
     assert!(stats.blocks_run_compiled > stats.blocks_run_interpreted, "{stats:?}");
 }
 
