@@ -545,8 +545,7 @@ impl Machine {
     /// `sret`: return from an S-mode trap. Illegal in U-mode, and in S-mode
     /// when `mstatus.TSR` is set.
     pub fn sret(&mut self) -> bool {
-        let p = self.hart.privilege;
-        if p == Privilege::User || (p == Privilege::Supervisor && self.hart.csr.mstatus & mstatus::TSR != 0) {
+        if !self.supervisor_may(mstatus::TSR) {
             return false;
         }
         let c = &mut self.hart.csr;
@@ -565,18 +564,21 @@ impl Machine {
 
     /// Is `wfi` legal here? (Illegal in U-mode, and in S-mode with `mstatus.TW`.)
     pub fn wfi_allowed(&self) -> bool {
-        match self.hart.privilege {
-            Privilege::Machine => true,
-            Privilege::Supervisor => self.hart.csr.mstatus & mstatus::TW == 0,
-            Privilege::User => false,
-        }
+        self.supervisor_may(mstatus::TW)
     }
 
     /// Is `sfence.vma` legal here? (Illegal in U-mode, and in S-mode with TVM.)
     pub fn sfence_allowed(&self) -> bool {
+        self.supervisor_may(mstatus::TVM)
+    }
+
+    /// The rule shared by the trappable privileged instructions: always legal
+    /// in M-mode, never in U-mode, and in S-mode unless `mstatus` has the
+    /// given trap bit set.
+    fn supervisor_may(&self, trap_bit: u32) -> bool {
         match self.hart.privilege {
             Privilege::Machine => true,
-            Privilege::Supervisor => self.hart.csr.mstatus & mstatus::TVM == 0,
+            Privilege::Supervisor => self.hart.csr.mstatus & trap_bit == 0,
             Privilege::User => false,
         }
     }
