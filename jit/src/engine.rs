@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use avm_interp::{decode_block, Interpreter};
+use avm_mmu::tlb::Access;
 use avm_mmu::{Engine, Exit, Machine};
 
 use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
@@ -93,6 +94,19 @@ pub struct JitEngine {
     /// A tracer is installed: everything runs in the interpreter, which
     /// calls it before every instruction.
     tracing: bool,
+    /// Successor cache: a direct-mapped copy of the `Hot` entries of `map`
+    /// (RAM offset -> code), so the hot path between two compiled blocks is
+    /// one indexing and a compare instead of a [`BlockMap`] lookup. Kept in
+    /// step with `map`: cleared with it, dropped page by page with it.
+    succ: Box<[Option<(u32, CodeRef)>]>,
+}
+
+/// Slots of [`JitEngine::succ`] (a power of two).
+const SUCC_SLOTS: usize = 4096;
+
+#[inline(always)]
+fn succ_index(off: u32) -> usize {
+    (off as usize >> 1) & (SUCC_SLOTS - 1)
 }
 
 impl Default for JitEngine {
@@ -115,6 +129,7 @@ impl JitEngine {
             ctx: Box::default(),
             stats: JitStats::default(),
             tracing: false,
+            succ: vec![None; SUCC_SLOTS].into_boxed_slice(),
         }
     }
 
@@ -141,6 +156,7 @@ impl JitEngine {
     fn attach(&mut self, m: &Machine) {
         if m.id() != self.machine_id {
             self.map.clear();
+            self.succ.fill(None);
             self.interp.clear_cache();
             self.machine_id = m.id();
         }
@@ -160,12 +176,32 @@ impl JitEngine {
             for page in m.ram.take_invalidated() {
                 self.interp.invalidate_page(page);
                 self.map.invalidate_page(page);
+                self.succ_invalidate_page(page);
             }
         }
         if m.hart.csr.mip & m.hart.csr.mie != 0 {
             return m.take_interrupt();
         }
         None
+    }
+
+    /// Drop the successor-cache entries of RAM page `page`.
+    fn succ_invalidate_page(&mut self, page: u32) {
+        for slot in self.succ.iter_mut() {
+            if matches!(slot, Some((off, _)) if *off / avm_mmu::memory::PAGE_SIZE == page) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// The compiled code for the block at RAM offset `off`, if the
+    /// successor cache holds it (then `map` says `Hot` with the same code).
+    #[inline(always)]
+    fn succ_get(&self, off: u32) -> Option<CodeRef> {
+        match self.succ[succ_index(off)] {
+            Some((o, code)) if o == off => Some(code),
+            _ => None,
+        }
     }
 
     /// Run one block (compiled or interpreted). The caller ran [`Self::boundary`].
@@ -177,14 +213,9 @@ impl JitEngine {
             Err(trap) => return m.raise(trap),
         };
         let budget = if self.config.metering { limit.saturating_sub(m.hart.instret) } else { u64::MAX };
-        let code = match *self.map.entry(off) {
-            Entry::Hot(code) => Some(code),
-            Entry::Interp => None,
-            Entry::Cold(n) if n >= self.config.threshold => self.promote(m, off),
-            Entry::Cold(n) => {
-                *self.map.entry(off) = Entry::Cold(n + 1);
-                None
-            }
+        let code = match self.succ_get(off) {
+            Some(code) => Some(code),
+            None => self.lookup(m, off),
         };
         match code {
             // Exact metering: enter only if the whole block fits the budget.
@@ -195,6 +226,25 @@ impl JitEngine {
                 self.interp.run_block(m, limit)
             }
         }
+    }
+
+    /// The `BlockMap` side of [`Self::step`]: count a cold block, compile a
+    /// hot one; remember compiled code in the successor cache.
+    #[inline]
+    fn lookup(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
+        let code = match *self.map.entry(off) {
+            Entry::Hot(code) => Some(code),
+            Entry::Interp => None,
+            Entry::Cold(n) if n >= self.config.threshold => self.promote(m, off),
+            Entry::Cold(n) => {
+                *self.map.entry(off) = Entry::Cold(n + 1);
+                None
+            }
+        };
+        if let Some(code) = code {
+            self.succ[succ_index(off)] = Some((off, code));
+        }
+        code
     }
 
     /// Find or compile code for the hot block at RAM offset `off`.
@@ -255,27 +305,65 @@ impl JitEngine {
         }
     }
 
-    fn run_compiled(&mut self, m: &mut Machine, code: CodeRef, pc: u32, limit: u64) -> Option<Exit> {
-        self.stats.blocks_run_compiled += 1;
+    /// Run compiled code from `code` at `pc`, then, while the dispatcher
+    /// would run another compiled block next without doing anything else
+    /// first, chain straight into it (see [`Self::next_compiled`]).
+    fn run_compiled(&mut self, m: &mut Machine, mut code: CodeRef, mut pc: u32, limit: u64) -> Option<Exit> {
         self.ctx.ram = m.ram.host_ptr();
         self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
-        // As the interpreter's `run_ops`: a fresh block has not stopped.
-        m.stop_block = false;
         let ctx: *mut JitCtx = &mut *self.ctx;
-        // SAFETY: `code.func` was compiled by `self.translator` (alive: it is
-        // only freed on drop) for the signature `BlockFn`. It accesses the
-        // machine only through the offsets of `Machine`'s fields and RAM
-        // through the TLB, whose entries always point inside RAM; both
-        // pointers come from exclusive references that are not used until it
-        // returns.
-        let status = unsafe { (code.func)(m, ctx, pc) };
-        self.stats.blocks_run_compiled += std::mem::take(&mut self.ctx.chained);
-        match status {
-            STATUS_END => None,
-            STATUS_TRAP => self.ctx.trap.take().and_then(|trap| m.raise(trap)),
-            STATUS_EXIT => self.ctx.exit.take(),
-            _ => None,
+        // The crosscheck compares after every block: no chaining there.
+        let chain = !self.config.crosscheck;
+        loop {
+            self.stats.blocks_run_compiled += 1;
+            // As the interpreter's `run_ops`: a fresh block has not stopped.
+            m.stop_block = false;
+            // SAFETY: `code.func` was compiled by `self.translator` (alive: it
+            // is only freed on drop) for the signature `BlockFn`. It accesses
+            // the machine only through the offsets of `Machine`'s fields and
+            // RAM through the TLB, whose entries always point inside RAM;
+            // both pointers come from exclusive references that are not used
+            // until it returns.
+            let status = unsafe { (code.func)(m, ctx, pc) };
+            self.stats.blocks_run_compiled += std::mem::take(&mut self.ctx.chained);
+            match status {
+                STATUS_END if chain => match self.next_compiled(m, limit) {
+                    Some(next) => {
+                        code = next;
+                        pc = m.hart.pc;
+                    }
+                    None => return None,
+                },
+                STATUS_END => return None,
+                STATUS_TRAP => return self.ctx.trap.take().and_then(|trap| m.raise(trap)),
+                STATUS_EXIT => return self.ctx.exit.take(),
+                _ => return None,
+            }
         }
+    }
+
+    /// After a compiled block ended normally: the compiled code the
+    /// dispatcher would run next, if it would do nothing else first. The
+    /// same tests in the same order as [`Self::boundary`] + [`Self::step`],
+    /// all without side effects: no pending device exit, budget left, no
+    /// code invalidation to drain, no pending-and-enabled interrupt, a fetch
+    /// TLB hit for the pc (a miss walks the page table: the dispatcher's
+    /// job), compiled code for that RAM offset (successor cache), and a
+    /// budget covering the whole block. `None` sends control back to the
+    /// dispatcher, which then redoes these tests and acts on them.
+    #[inline(always)]
+    fn next_compiled(&self, m: &Machine, limit: u64) -> Option<CodeRef> {
+        let metering = self.config.metering;
+        if m.pending_exit.is_some()
+            || (metering && m.hart.instret >= limit)
+            || m.ram.has_invalidated()
+            || m.hart.csr.mip & m.hart.csr.mie != 0
+        {
+            return None;
+        }
+        let off = m.tlb.lookup(Access::Fetch, m.hart.pc, 2)?;
+        let code = self.succ_get(off)?;
+        (!metering || u64::from(code.len) <= limit - m.hart.instret).then_some(code)
     }
 
     /// The engine loop without crosscheck.

@@ -450,3 +450,69 @@ fn self_loop_limits() {
         assert_eq!(exit, halt(), "threshold {threshold}");
     }
 }
+
+/// A loop of several blocks (a branch, a call to another page, the return)
+/// runs chained between compiled blocks. Every fourth iteration a store
+/// rewrites the first instruction of the called block, which the loop chains
+/// into, and every iteration a store hits data on the same page, so the
+/// chain must stop and drop the successor's code. Many small limits stop it
+/// mid-chain; the final run to the end must agree too.
+#[test]
+fn chained_blocks_limits_and_invalidation() {
+    use avm_isa::BranchOp;
+    let enc = |rd: Reg, imm: i32| avm_isa::asm::encode(&Inst::AluImm { op: AluImmOp::Addi, rd, rs1: rd, imm });
+    for data_store in [false, true] {
+        let mut a = Asm::new(RAM_BASE);
+        let h = prologue(&mut a);
+        let other = a.new_label();
+        let skip = a.new_label();
+        let nopatch = a.new_label();
+        a.li(S0, 400);
+        a.la(S1, other);
+        let top = a.here();
+        a.addi(A1, A1, 1);
+        a.alu_imm(AluImmOp::Andi, T0, S0, 3);
+        a.branch_label(BranchOp::Beq, T0, Reg::ZERO, skip);
+        a.addi(A2, A2, 3);
+        a.alu(AluOp::Xor, A5, A5, A2);
+        a.bind(skip);
+        a.alu(AluOp::Add, A5, A5, A1);
+        a.jal_label(Reg::RA, other);
+        a.alu_imm(AluImmOp::Andi, T0, S0, 3);
+        a.branch_label(BranchOp::Bne, T0, Reg::ZERO, nopatch);
+        a.li(T2, enc(A3, 100));
+        a.alu_imm(AluImmOp::Slli, T1, S0, 20);
+        a.alu(AluOp::Add, T2, T2, T1);
+        a.store(StoreOp::Sw, T2, S1, 0);
+        a.bind(nopatch);
+        if data_store {
+            a.store(StoreOp::Sw, S0, S1, 2044);
+        }
+        a.addi(S0, S0, -1);
+        a.branch_label(BranchOp::Bne, S0, Reg::ZERO, top);
+        finish(&mut a, h);
+        while !a.pc().is_multiple_of(4096) {
+            a.addi(Reg::ZERO, Reg::ZERO, 0);
+        }
+        a.bind(other);
+        a.addi(A3, A3, 7);
+        a.alu(AluOp::Add, A4, A4, A3);
+        a.inst(Inst::Jalr { rd: Reg::ZERO, rs1: Reg::RA, offset: 0 });
+        let m = machine(&a.finish().expect("assembles"), RAM);
+        let mut rng = Rng(0xc4a1_0000 + u64::from(data_store));
+        let mut limits = Vec::new();
+        let mut at = 0;
+        while at < 12_000 {
+            let span = if rng.below(3) == 0 { 60 } else { 8 };
+            at += 1 + rng.below(span);
+            limits.push(at);
+        }
+        for threshold in [0, 1, 3, 20] {
+            let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
+            assert_eq!(exit, halt(), "threshold {threshold}, data store {data_store}");
+            assert!(stats.blocks_run_compiled > 0, "{stats:?}");
+            let (_, exit, _) = run_both_with(&m, &[u64::MAX], config(threshold));
+            assert_eq!(exit, halt(), "threshold {threshold}, data store {data_store}");
+        }
+    }
+}
