@@ -70,11 +70,18 @@
 //! bounds what hostile code can make the JIT do.
 //!
 //! ## Chaining
-//! Blocks return to a tight Rust dispatch loop rather than jumping to each
-//! other: the successor is found through the fetch TLB (inline lookup) and
-//! two array indexings, which keeps the budget, interrupt, device-exit and
-//! invalidation checks between every pair of blocks without duplicating them
-//! in generated code. The one exception is a *self-loop*: a block without
+//! A compiled block that ends normally is followed directly by its compiled
+//! successor without going back through the full dispatcher: a chain loop in
+//! [`engine`] repeats the dispatcher's checks in the dispatcher's order, with
+//! no side effects (no pending device exit, budget left, no invalidated code
+//! page waiting, `mip & mie == 0`, a fetch-TLB *hit* for the new pc, compiled
+//! code for that RAM offset in a small successor cache, the whole next block
+//! within the budget) and calls the successor. Whenever any check fails it
+//! returns to the dispatcher, which performs the work the interpreter would
+//! (the page walk and TLB fill on a miss, draining invalidations, taking the
+//! interrupt). The checks stay in Rust rather than in generated code, so
+//! blocks do not jump to each other directly; the measured dispatcher share
+//! left is ~10% on keccak and ecdsa. The one exception is a *self-loop*: a block without
 //! helper calls whose branch or `jal` goes back to its own start loops inside
 //! its function, registers staying in host registers, after testing inline
 //! exactly what the dispatcher would find: `m.stop_block` clear (no code-page
