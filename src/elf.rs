@@ -23,7 +23,7 @@
 //!
 //! Symbols are optional: a stripped program still loads, it just has no HTIF
 //! mailbox (it can still print through the console device and stop at the
-//! instruction limit). [`write`] is the inverse: a minimal ELF *writer* that
+//! instruction limit). [`write`](mod@write) is the inverse: a minimal ELF *writer* that
 //! tests and fuzzers use to wrap assembled code.
 
 mod symbols;

@@ -67,12 +67,12 @@ impl Default for JitCtx {
     }
 }
 
-/// Load-op codes as passed to [`jit_load`] (`LoadOp::code()`, i.e. funct3).
+/// Load-op codes as passed to `jit_load` (`LoadOp::code()`, i.e. funct3).
 pub fn load_code(op: LoadOp) -> u32 {
     op.code()
 }
 
-/// Store-op codes as passed to [`jit_store`] (`StoreOp::code()`).
+/// Store-op codes as passed to `jit_store` (`StoreOp::code()`).
 pub fn store_code(op: StoreOp) -> u32 {
     op.code()
 }

@@ -22,7 +22,7 @@
 //! - **Loads and stores** inline the TLB hit path of `Machine::load`/`store`
 //!   (index, one tag compare that also covers the in-page check, add) and do
 //!   the access unconditionally, through a scratch word on a miss; a miss
-//!   then calls [`jit_load`]/[`jit_store`] in a cold block. On a trap (or a
+//!   then calls `jit_load`/`jit_store` in a cold block. On a trap (or a
 //!   store that must end the block) the helper itself sets `pc`/`instret`
 //!   (the registers are already in memory) and the block returns its
 //!   status. `m.stop_block` can only be set by a slow path or a helper: the
@@ -30,12 +30,9 @@
 //!   after an earlier load or helper call of the block, as the interpreter's
 //!   `execute` ends the block after any store that finds it set.
 //! - **Everything else** (CSR, `ecall`, `mret`, atomics, `fence.i`, ...)
-//!   calls [`jit_exec`], which runs the interpreter's `execute` for that one
+//!   calls `jit_exec`, which runs the interpreter's `execute` for that one
 //!   instruction.
 //!
-//! [`jit_load`]: crate::helpers::jit_load
-//! [`jit_store`]: crate::helpers::jit_store
-//! [`jit_exec`]: crate::helpers::jit_exec
 
 use std::mem::offset_of;
 
@@ -276,7 +273,7 @@ struct Emitter<'a> {
 }
 
 /// True if the block ends with a branch or `jal` back to its own start and
-/// has nothing that calls [`helpers::jit_exec`] (which may change anything:
+/// has nothing that calls `helpers::jit_exec` (which may change anything:
 /// privilege, translation, interrupt enables).
 fn self_loop(ops: &[Op]) -> bool {
     let Some((last, body)) = ops.split_last() else { return false };
@@ -579,7 +576,7 @@ impl Emitter<'_> {
     }
 
     /// Hand one instruction to the interpreter's `execute` (see
-    /// [`helpers::jit_exec`]).
+    /// `helpers::jit_exec`).
     fn exec(&mut self, _inst: Inst, i: usize, at: u32, word: u32) {
         self.write_back();
         self.dirty = 0;

@@ -1,6 +1,6 @@
 //! The Sv32 page-table walker (privileged spec 4.3).
 //!
-//! A 32-bit virtual address splits into VPN[1] (10 bits), VPN[0] (10 bits) and a
+//! A 32-bit virtual address splits into `VPN[1]` (10 bits), `VPN[0]` (10 bits) and a
 //! 12-bit offset. The walk reads at most two 4-byte PTEs: the root table at
 //! `satp.PPN * 4096`, then, unless the first PTE is already a leaf (a 4 MiB
 //! *megapage*), the second-level table. Physical addresses are 34 bits wide;

@@ -1,6 +1,6 @@
 //! Keccak-256 (the Ethereum hash, via the `sha3` crate) of a 1 KiB buffer, many times.
 //! Each round writes the previous digest into the head of the buffer, so no round can be
-//! skipped or hoisted. 1 KiB is 8 Keccak-f[1600] permutations per hash (rate 136 bytes);
+//! skipped or hoisted. 1 KiB is 8 `Keccak-f[1600]` permutations per hash (rate 136 bytes);
 //! on RV32 each 64-bit lane operation becomes a pair of 32-bit ones.
 
 use sha3::{Digest, Keccak256};
