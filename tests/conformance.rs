@@ -75,28 +75,32 @@ fn every_conformance_program_passes_on_every_engine_with_identical_state() {
 
 #[test]
 fn conformance_programs_stop_exactly_at_every_small_instruction_limit() {
-    // Stopping early must retire exactly `limit` instructions, and resuming must
-    // reach the same end as an uninterrupted run.
+    // Stopping early must retire exactly `limit` instructions on every engine,
+    // and resuming must reach the same end as an uninterrupted run.
     for name in ["rv32i", "vm", "priv"] {
         let full = run(name, &mut Interpreter::new());
         for limit in [1, 2, 3, 5, 17, 100, 333] {
-            let (mut m, _) = load_bare_metal(&elf(name), 64 << 20).expect("loads");
-            let mut engine = Interpreter::new();
-            assert_eq!(engine.run(&mut m, limit), Exit::InstructionLimit);
-            assert_eq!(m.hart.instret, limit, "{name} limit {limit}");
-            let exit = engine.run(&mut m, LIMIT);
-            assert_eq!(exit, full.exit);
-            assert_eq!(m.hart, full.hart, "{name} resumed after {limit}");
-            assert_eq!(m.ram.digest(), full.ram);
+            for (engine_name, mut engine) in engines() {
+                let (mut m, _) = load_bare_metal(&elf(name), 64 << 20).expect("loads");
+                assert_eq!(engine.run(&mut m, limit), Exit::InstructionLimit, "{name} on {engine_name}");
+                assert_eq!(m.hart.instret, limit, "{name} on {engine_name}, limit {limit}");
+                let exit = engine.run(&mut m, LIMIT);
+                assert_eq!(exit, full.exit, "{name} on {engine_name}");
+                assert_eq!(m.hart, full.hart, "{name} on {engine_name} resumed after {limit}");
+                assert_eq!(m.ram.digest(), full.ram, "{name} on {engine_name}");
+            }
         }
     }
 }
 
 #[test]
-fn sieve_example_prints_the_prime_count() {
-    let (mut m, _) = load_bare_metal(&elf("sieve"), 64 << 20).expect("sieve loads");
-    let exit = Interpreter::new().run(&mut m, 2_000_000_000);
-    assert_eq!(exit, Exit::Halt { code: 0 });
-    let out = String::from_utf8_lossy(&m.console);
-    assert!(out.contains("sieve: 664579 primes below 10000000"), "console: {out}");
+fn sieve_example_prints_the_prime_count_on_every_engine() {
+    for (engine_name, mut engine) in engines() {
+        let (mut m, _) = load_bare_metal(&elf("sieve"), 64 << 20).expect("sieve loads");
+        let exit = engine.run(&mut m, 2_000_000_000);
+        assert_eq!(exit, Exit::Halt { code: 0 }, "{engine_name}");
+        let out = String::from_utf8_lossy(&m.console);
+        assert!(out.contains("sieve: 664579 primes below 10000000"), "{engine_name}: console: {out}");
+        assert_eq!(m.hart.instret, 168_398_032, "{engine_name}: the sieve's exact instruction count");
+    }
 }
