@@ -515,8 +515,9 @@ impl Machine {
         };
         let base = tvec & !3;
         self.hart.pc = if tvec & 1 == 1 && interrupt { base.wrapping_add(4 * (cause & 0x3f)) } else { base };
-        self.set_privilege(target);
-        // MPP changed: MPRV translations depend on it.
+        // One flush covers both changes: the privilege, and MPP (which MPRV
+        // translations depend on).
+        self.hart.privilege = target;
         self.tlb.flush();
     }
 
@@ -537,7 +538,8 @@ impl Machine {
             c.mstatus &= !mstatus::MPRV;
         }
         self.hart.pc = c.mepc;
-        self.set_privilege(to);
+        // Privilege and MPP/MPRV changed: one flush.
+        self.hart.privilege = to;
         self.tlb.flush();
         true
     }
@@ -557,7 +559,8 @@ impl Machine {
             c.mstatus |= mstatus::SIE;
         }
         self.hart.pc = c.sepc;
-        self.set_privilege(to);
+        // Privilege and MPP/MPRV changed: one flush.
+        self.hart.privilege = to;
         self.tlb.flush();
         true
     }
