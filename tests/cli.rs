@@ -238,7 +238,9 @@ fn stats_prints_engine_counters() {
 
 #[test]
 fn json_output_is_identical_on_both_engines_for_every_bundled_program() {
-    for name in ["rv32i", "rv32m", "rv32a", "rvc", "csr", "traps", "priv", "misaligned", "vm", "sieve"] {
+    for name in
+        ["rv32i", "rv32m", "rv32a", "rvc", "rv32i_v", "rvc_v", "csr", "traps", "priv", "misaligned", "vm", "sieve"]
+    {
         let outputs: Vec<String> = ["interp", "jit"]
             .iter()
             .map(|engine| {

@@ -10,9 +10,26 @@ use avm::run::load_bare_metal;
 use avm_interp::Interpreter;
 use avm_mmu::{Engine, Exit, Machine};
 
-/// Every conformance program (the sieve is an example, run separately).
-const PROGRAMS: &[&str] =
-    &["rv32i", "rv32m", "rv32a", "rvc", "csr", "traps", "priv", "misaligned", "vm", "avm_specific", "avm_specific_vm"];
+/// Every conformance program (the sieve is an example, run separately). The
+/// `*_v` programs run the same cases as their namesakes in U-mode under Sv32,
+/// as the riscv-tests "v" environment does.
+const PROGRAMS: &[&str] = &[
+    "rv32i",
+    "rv32m",
+    "rv32a",
+    "rvc",
+    "rv32i_v",
+    "rv32m_v",
+    "rv32a_v",
+    "rvc_v",
+    "csr",
+    "traps",
+    "priv",
+    "misaligned",
+    "vm",
+    "avm_specific",
+    "avm_specific_vm",
+];
 
 const LIMIT: u64 = 10_000_000;
 

@@ -13,6 +13,10 @@ const PROGRAMS: &[&str] = &[
     "rv32m",
     "rv32a",
     "rvc",
+    "rv32i_v",
+    "rv32m_v",
+    "rv32a_v",
+    "rvc_v",
     "csr",
     "traps",
     "priv",
@@ -64,7 +68,7 @@ fn conformance_programs_on_the_jit() {
 
 #[test]
 fn conformance_programs_in_small_slices() {
-    for name in ["rv32i", "rvc", "traps", "priv", "vm", "misaligned", "avm_specific_vm"] {
+    for name in ["rv32i", "rvc", "rv32i_v", "traps", "priv", "vm", "misaligned", "avm_specific_vm"] {
         for (threshold, step) in [(0, 3), (0, 17), (2, 7)] {
             let mut a = machine(name);
             let mut b = machine(name);

@@ -14,7 +14,21 @@
 use std::process::Command;
 use std::time::Duration;
 
-const PORTABLE: &[&str] = &["rv32i", "rv32m", "rv32a", "rvc", "csr", "traps", "priv", "misaligned", "vm"];
+const PORTABLE: &[&str] = &[
+    "rv32i",
+    "rv32m",
+    "rv32a",
+    "rvc",
+    "rv32i_v",
+    "rv32m_v",
+    "rv32a_v",
+    "rvc_v",
+    "csr",
+    "traps",
+    "priv",
+    "misaligned",
+    "vm",
+];
 
 fn qemu_available() -> bool {
     Command::new("qemu-system-riscv32").arg("--version").output().is_ok_and(|o| o.status.success())

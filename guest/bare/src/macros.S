@@ -349,6 +349,44 @@ pass:
 1:  j 1b
 
 test_start:
+.ifdef AVM_VM_ENV
+    # The "v" environment: identity-map the first 64 MiB of RAM with sixteen
+    # 4 MiB user megapages (V R W X U A D), turn on Sv32 and drop to U-mode,
+    # so the test cases run with every access translated.
+    la t0, vm_root
+    li t1, (0x80000000 >> 22) * 4
+    add t0, t0, t1
+    li t1, ((0x80000000 >> 12) << 10) | 0xdf
+    li t2, (0x400000 >> 12) << 10
+    li t3, 16
+1:  sw t1, 0(t0)
+    add t1, t1, t2
+    addi t0, t0, 4
+    addi t3, t3, -1
+    bnez t3, 1b
+    la t0, vm_root
+    srli t0, t0, 12
+    li t1, 1 << 31
+    or t0, t0, t1
+    csrw satp, t0
+    sfence.vma
+    li t0, MSTATUS_MPP
+    csrc mstatus, t0            # MPP = U
+    la t0, 2f
+    csrw mepc, t0
+    li t0, 0
+    li t1, 0
+    li t2, 0
+    li t3, 0
+    mret
+
+    .pushsection .bss.vm_root, "aw", @nobits
+    .balign 4096
+vm_root:
+    .skip 4096
+    .popsection
+2:
+.endif
 .endm
 
 .macro RVTEST_PASS
