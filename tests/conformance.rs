@@ -6,37 +6,14 @@
 //! `guest/run-qemu.sh`; the `avm_specific*` programs pin down spec choices
 //! where QEMU differs (see their sources).
 
+mod common;
+
 use avm::run::load_bare_metal;
 use avm_interp::Interpreter;
 use avm_mmu::{Engine, Exit, Machine};
-
-/// Every conformance program (the sieve is an example, run separately). The
-/// `*_v` programs run the same cases as their namesakes in U-mode under Sv32,
-/// as the riscv-tests "v" environment does.
-const PROGRAMS: &[&str] = &[
-    "rv32i",
-    "rv32m",
-    "rv32a",
-    "rvc",
-    "rv32i_v",
-    "rv32m_v",
-    "rv32a_v",
-    "rvc_v",
-    "csr",
-    "traps",
-    "priv",
-    "misaligned",
-    "vm",
-    "avm_specific",
-    "avm_specific_vm",
-];
+use common::elf;
 
 const LIMIT: u64 = 10_000_000;
-
-fn elf(name: &str) -> Vec<u8> {
-    let path = format!("{}/{name}", env!("AVM_GUEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
 
 /// Every engine that must agree, by name.
 fn engines() -> Vec<(&'static str, Box<dyn Engine>)> {
@@ -71,7 +48,7 @@ fn run(name: &str, engine: &mut dyn Engine) -> FinalState {
 
 #[test]
 fn every_conformance_program_passes_on_every_engine_with_identical_state() {
-    for name in PROGRAMS {
+    for name in common::conformance() {
         let mut reference: Option<FinalState> = None;
         for (engine_name, mut engine) in engines() {
             let state = run(name, engine.as_mut());

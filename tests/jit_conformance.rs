@@ -3,34 +3,15 @@
 //! block by block), whole and in small slices, ending identical to the
 //! interpreter.
 
+mod common;
+
 use avm::run::load_bare_metal;
 use avm_interp::Interpreter;
 use avm_jit::{JitConfig, JitEngine, DEFAULT_THRESHOLD};
 use avm_mmu::{Engine, Exit, Machine};
 
-const PROGRAMS: &[&str] = &[
-    "rv32i",
-    "rv32m",
-    "rv32a",
-    "rvc",
-    "rv32i_v",
-    "rv32m_v",
-    "rv32a_v",
-    "rvc_v",
-    "csr",
-    "traps",
-    "priv",
-    "misaligned",
-    "vm",
-    "avm_specific",
-    "avm_specific_vm",
-    "sieve",
-];
-
 fn machine(name: &str) -> Machine {
-    let path = format!("{}/{name}", env!("AVM_GUEST_DIR"));
-    let elf = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    load_bare_metal(&elf, 64 << 20).expect("program loads").0
+    load_bare_metal(&common::elf(name), 64 << 20).expect("program loads").0
 }
 
 /// Registers, CSRs, TLB, console and exit (cheap: checked after every slice).
@@ -47,14 +28,14 @@ fn same(what: &str, a: &Machine, ea: Exit, b: &Machine, eb: Exit) {
 
 #[test]
 fn conformance_programs_on_the_jit() {
-    for name in PROGRAMS {
+    for name in common::conformance().chain(["sieve"]) {
         let limit = 2_000_000_000;
         let mut reference = machine(name);
         let expected = Interpreter::new().run(&mut reference, limit);
         assert_eq!(expected, Exit::Halt { code: 0 }, "{name} on interp");
         for threshold in [0, DEFAULT_THRESHOLD] {
             // The sieve is long: crosscheck only the short programs.
-            let crosscheck = *name != "sieve";
+            let crosscheck = name != "sieve";
             let mut m = machine(name);
             let mut jit = JitEngine::new(JitConfig { threshold, crosscheck, ..JitConfig::default() });
             let exit = jit.run(&mut m, limit);

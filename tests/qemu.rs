@@ -11,24 +11,10 @@
 //! `qemu-system-misc`); elsewhere it says so and passes, since the engines'
 //! own suites do not depend on it.
 
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
-
-const PORTABLE: &[&str] = &[
-    "rv32i",
-    "rv32m",
-    "rv32a",
-    "rvc",
-    "rv32i_v",
-    "rv32m_v",
-    "rv32a_v",
-    "rvc_v",
-    "csr",
-    "traps",
-    "priv",
-    "misaligned",
-    "vm",
-];
 
 fn qemu_available() -> bool {
     Command::new("qemu-system-riscv32").arg("--version").output().is_ok_and(|o| o.status.success())
@@ -40,8 +26,8 @@ fn portable_conformance_programs_pass_on_qemu() {
         eprintln!("qemu-system-riscv32 not installed: skipping the QEMU third opinion");
         return;
     }
-    for name in PORTABLE {
-        let path = format!("{}/{name}", env!("AVM_GUEST_DIR"));
+    for name in common::PORTABLE {
+        let path = common::path(name);
         let mut child = Command::new("qemu-system-riscv32")
             .args(["-machine", "spike", "-bios", "none", "-nographic", "-m", "128M", "-kernel", &path])
             .stdin(std::process::Stdio::null())
