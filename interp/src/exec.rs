@@ -159,21 +159,11 @@ pub fn alu(op: AluOp, a: u32, b: u32) -> u32 {
     }
 }
 
-/// Register-immediate ALU operations.
+/// Register-immediate ALU operations: the register form with the
+/// sign-extended immediate as second operand.
 #[inline(always)]
 pub fn alu_imm(op: AluImmOp, a: u32, imm: i32) -> u32 {
-    let b = imm as u32;
-    match op {
-        AluImmOp::Addi => a.wrapping_add(b),
-        AluImmOp::Slti => u32::from((a as i32) < imm),
-        AluImmOp::Sltiu => u32::from(a < b),
-        AluImmOp::Xori => a ^ b,
-        AluImmOp::Ori => a | b,
-        AluImmOp::Andi => a & b,
-        AluImmOp::Slli => a << (b & 31),
-        AluImmOp::Srli => a >> (b & 31),
-        AluImmOp::Srai => ((a as i32) >> (b & 31)) as u32,
-    }
+    alu(op.reg_form(), a, imm as u32)
 }
 
 /// Branch conditions.

@@ -152,6 +152,24 @@ impl AluImmOp {
     pub const fn is_shift(self) -> bool {
         matches!(self, AluImmOp::Slli | AluImmOp::Srli | AluImmOp::Srai)
     }
+
+    /// The register-register operation this one performs with the immediate
+    /// as its second operand (`addi` is `add`, `sltiu` is `sltu`, ...). Engines
+    /// give `AluImm` its meaning through this, so each ALU operation is
+    /// defined once.
+    pub const fn reg_form(self) -> AluOp {
+        match self {
+            AluImmOp::Addi => AluOp::Add,
+            AluImmOp::Slti => AluOp::Slt,
+            AluImmOp::Sltiu => AluOp::Sltu,
+            AluImmOp::Xori => AluOp::Xor,
+            AluImmOp::Ori => AluOp::Or,
+            AluImmOp::Andi => AluOp::And,
+            AluImmOp::Slli => AluOp::Sll,
+            AluImmOp::Srli => AluOp::Srl,
+            AluImmOp::Srai => AluOp::Sra,
+        }
+    }
 }
 
 op_table! {

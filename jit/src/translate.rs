@@ -714,34 +714,18 @@ impl Emitter<'_> {
         }
     }
 
+    /// Register-immediate operations are their register form with a
+    /// constant second operand (as in the interpreter's `alu_imm`).
     fn alu_imm(&mut self, op: AluImmOp, a: Value, imm: i32) -> Value {
         let c = self.iconst(imm as u32);
-        let b = &mut self.b;
-        match op {
-            AluImmOp::Addi => b.ins().iadd(a, c),
-            AluImmOp::Slti => {
-                let t = b.ins().icmp(IntCC::SignedLessThan, a, c);
-                b.ins().uextend(I32, t)
-            }
-            AluImmOp::Sltiu => {
-                let t = b.ins().icmp(IntCC::UnsignedLessThan, a, c);
-                b.ins().uextend(I32, t)
-            }
-            AluImmOp::Xori => b.ins().bxor(a, c),
-            AluImmOp::Ori => b.ins().bor(a, c),
-            AluImmOp::Andi => b.ins().band(a, c),
-            AluImmOp::Slli => b.ins().ishl_imm_u(a, i64::from(imm & 31)),
-            AluImmOp::Srli => b.ins().ushr_imm_u(a, i64::from(imm & 31)),
-            AluImmOp::Srai => b.ins().sshr_imm_u(a, i64::from(imm & 31)),
-        }
+        self.alu(op.reg_form(), a, c)
     }
 
     fn alu(&mut self, op: AluOp, a: Value, b: Value) -> Value {
-        let zero = self.iconst(0);
-        let one = self.iconst(1);
-        let all = self.iconst(u32::MAX);
-        let min = self.iconst(0x8000_0000);
         let ins = &mut self.b;
+        // Constants only the division arms need, created there so that other
+        // operations do not emit them.
+        let k = |ins: &mut FunctionBuilder, v: u32| ins.ins().iconst(I32, i64::from(v));
         // Cranelift's shifts take the amount modulo the type width (31 for
         // i32), as RISC-V does.
         match op {
@@ -776,6 +760,7 @@ impl Emitter<'_> {
             // dividend is MIN (MIN / 1 = MIN and MIN % 1 = 0 are the RISC-V
             // results for MIN / -1 and MIN % -1).
             AluOp::Div | AluOp::Rem => {
+                let (zero, one, all, min) = (k(ins, 0), k(ins, 1), k(ins, u32::MAX), k(ins, 0x8000_0000));
                 let b_zero = ins.ins().icmp(IntCC::Equal, b, zero);
                 let a_min = ins.ins().icmp(IntCC::Equal, a, min);
                 let b_neg1 = ins.ins().icmp(IntCC::Equal, b, all);
@@ -791,6 +776,7 @@ impl Emitter<'_> {
                 }
             }
             AluOp::Divu | AluOp::Remu => {
+                let (zero, one, all) = (k(ins, 0), k(ins, 1), k(ins, u32::MAX));
                 let b_zero = ins.ins().icmp(IntCC::Equal, b, zero);
                 let safe = ins.ins().select(b_zero, one, b);
                 if op == AluOp::Divu {
