@@ -6,6 +6,7 @@
 use avm::elf::write::{bare_metal, ElfBuilder};
 use avm::elf::{ram_range, ElfError, ElfImage, PF_R, PF_W, PF_X};
 use avm_interp::Interpreter;
+use avm_jit::{JitConfig, JitEngine};
 use avm_mmu::{Engine, Machine, MachineConfig};
 
 const BASE: u32 = 0x8000_0000;
@@ -46,13 +47,16 @@ impl Rng {
 }
 
 /// An accepted image must load into a machine of the same RAM size and run
-/// a few instructions without panicking.
+/// a few instructions without panicking, ending the same on both engines.
 fn load_and_poke(image: &ElfImage, m: &mut Machine) {
     image.load_into(m).expect("an image that parsed must load into RAM of the checked size");
     assert!(image.segments.iter().all(|s| s.data.len() <= s.memsz as usize));
-    let mut engine = Interpreter::new();
+    let mut on_jit = m.try_clone().expect("clone");
     let limit = m.hart.instret + 1000;
-    engine.run(m, limit);
+    let exit = Interpreter::new().run(m, limit);
+    let jit_exit = JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() }).run(&mut on_jit, limit);
+    assert_eq!((exit, &m.hart), (jit_exit, &on_jit.hart), "engines differ on an accepted image");
+    assert_eq!(m.ram.digest(), on_jit.ram.digest());
 }
 
 #[test]
@@ -62,9 +66,15 @@ fn the_valid_program_parses_loads_and_passes() {
     assert_eq!(image.tohost, Some(TOHOST));
     assert_eq!(image.fromhost, Some(TOHOST + 8));
     let mut m = Machine::new(MachineConfig { ram_size: RAM, ..MachineConfig::default() }).expect("machine");
+    let mut on_jit = m.try_clone().expect("clone");
     image.load_into(&mut m).expect("load");
-    let exit = Interpreter::new().run(&mut m, 100);
-    assert_eq!(exit, avm_mmu::Exit::Halt { code: 0 });
+    image.load_into(&mut on_jit).expect("load");
+    assert_eq!(Interpreter::new().run(&mut m, 100), avm_mmu::Exit::Halt { code: 0 });
+    assert_eq!(
+        JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() }).run(&mut on_jit, 100),
+        avm_mmu::Exit::Halt { code: 0 }
+    );
+    assert_eq!(m.hart, on_jit.hart);
 }
 
 #[test]
