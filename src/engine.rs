@@ -94,6 +94,9 @@ impl HostEngine for avm_jit::JitEngine {
         let s = self.stats();
         vec![
             ("blocks_compiled", s.blocks_compiled),
+            ("region_blocks", s.region_blocks),
+            ("insts_compiled", s.insts_compiled),
+            ("side_exits", s.side_exits),
             ("blocks_run_compiled", s.blocks_run_compiled),
             ("blocks_run_interpreted", s.blocks_run_interpreted),
             ("code_cache_hits", s.cache_hits),

@@ -105,6 +105,13 @@ impl BlockMap {
         &mut p.entries[idx - 1]
     }
 
+    /// The entry for the block at RAM offset `off`, if there is one.
+    pub fn peek(&self, off: u32) -> Option<Entry> {
+        let p = self.pages.get((off / PAGE_SIZE) as usize)?.as_ref()?;
+        let idx = p.slots[((off % PAGE_SIZE) / 2) as usize] as usize;
+        idx.checked_sub(1).map(|i| p.entries[i])
+    }
+
     /// Forget every block of RAM page `page` (offset / 4096).
     pub fn invalidate_page(&mut self, page: u32) {
         if let Some(p) = self.pages.get_mut(page as usize) {

@@ -3,13 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use avm_interp::{decode_block, Interpreter};
+use avm_interp::{decode_block, Block, Interpreter};
+use avm_mmu::memory::PAGE_SIZE;
 use avm_mmu::tlb::Access;
 use avm_mmu::{Engine, Exit, Machine};
 
 use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
-use crate::helpers::{JitCtx, STATUS_END, STATUS_EXIT, STATUS_TRAP};
-use crate::translate::Translator;
+use crate::helpers::{JitCtx, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
+use crate::translate::{static_successors, RegionBlock, Translator};
 
 /// Settings of the JIT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,8 +57,16 @@ impl Default for JitConfig {
 /// Counters of the JIT's work.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JitStats {
-    /// Blocks translated by Cranelift.
+    /// Regions (a hot block and the blocks it reaches) translated by
+    /// Cranelift.
     pub blocks_compiled: u64,
+    /// Guest blocks in those regions.
+    pub region_blocks: u64,
+    /// Guest instructions in those regions.
+    pub insts_compiled: u64,
+    /// Loads and stores that missed the inline TLB and left compiled code
+    /// for the interpreter.
+    pub side_exits: u64,
     /// Blocks Cranelift failed to translate (interpreted instead).
     pub compile_failures: u64,
     /// Block executions in compiled code.
@@ -100,6 +109,12 @@ pub struct JitEngine {
     /// step with `map`: cleared with it, dropped page by page with it.
     succ: Box<[Option<(u32, CodeRef)>]>,
 }
+
+/// At most this many guest blocks in one region.
+pub const MAX_REGION_BLOCKS: usize = 16;
+/// At most this many guest instructions in one region (compile time grows
+/// with the function; four full-length blocks).
+pub const MAX_REGION_INSTS: usize = 256;
 
 /// Slots of [`JitEngine::succ`] (a power of two).
 const SUCC_SLOTS: usize = 4096;
@@ -267,10 +282,56 @@ impl JitEngine {
         }
     }
 
+    /// The region for the hot block at RAM offset `off`: that block first,
+    /// then, breadth first, every block its static successors reach in the
+    /// same page that has already run at least once (cold paths stay out),
+    /// within [`MAX_REGION_BLOCKS`] and [`MAX_REGION_INSTS`]. The crosscheck,
+    /// which compares after every block, compiles single blocks.
+    fn form_region(&mut self, m: &Machine, off: u32) -> Option<Vec<(u32, Block)>> {
+        let page = off / PAGE_SIZE;
+        let mut region = vec![(off, decode_block(m, off)?)];
+        let max_blocks = if self.config.crosscheck { 1 } else { MAX_REGION_BLOCKS };
+        let mut insts = region[0].1.ops.len();
+        let mut k = 0;
+        while k < region.len() && region.len() < max_blocks {
+            let (start, ref block) = region[k];
+            let targets: Vec<u32> = static_successors(&block.ops).map(|d| start.wrapping_add(d)).collect();
+            for t in targets {
+                let seen = matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_)));
+                if t / PAGE_SIZE != page || !seen || region.iter().any(|(o, _)| *o == t) || region.len() >= max_blocks {
+                    continue;
+                }
+                let Some(next) = decode_block(m, t) else { continue };
+                if insts + next.ops.len() > MAX_REGION_INSTS {
+                    continue;
+                }
+                insts += next.ops.len();
+                region.push((t, next));
+            }
+            k += 1;
+        }
+        Some(region)
+    }
+
     fn compile(&mut self, m: &Machine, off: u32) -> Option<CodeRef> {
-        let block = decode_block(m, off)?;
-        let bytes = &m.ram.bytes()[off as usize..(off + block.bytes) as usize];
-        if let Some(code) = self.code.get(bytes) {
+        let region = self.form_region(m, off)?;
+        let ram = m.ram.bytes();
+        let blocks: Vec<RegionBlock> = region
+            .iter()
+            .map(|(o, b)| RegionBlock {
+                rel: o.wrapping_sub(off) as i32,
+                ops: &b.ops,
+                bytes: &ram[*o as usize..(*o + b.bytes) as usize],
+            })
+            .collect();
+        // The key: every block's offset from the entry, length and bytes.
+        let mut key = Vec::new();
+        for b in &blocks {
+            key.extend_from_slice(&b.rel.to_le_bytes());
+            key.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
+            key.extend_from_slice(b.bytes);
+        }
+        if let Some(code) = self.code.get(&key) {
             self.stats.cache_hits += 1;
             return Some(code);
         }
@@ -289,13 +350,15 @@ impl JitEngine {
         }
         self.stats.cache_misses += 1;
         let start = Instant::now();
-        let result = translator.compile(&block.ops, bytes);
+        let result = translator.compile_region(&blocks);
         self.stats.compile_time += start.elapsed();
         match result {
             Ok(c) => {
                 self.stats.blocks_compiled += 1;
-                let code = CodeRef { func: c.func, len: block.ops.len() as u32 };
-                self.code.insert(bytes, code, c.code_size);
+                self.stats.region_blocks += blocks.len() as u64;
+                self.stats.insts_compiled += blocks.iter().map(|b| b.ops.len() as u64).sum::<u64>();
+                let code = CodeRef { func: c.func, len: blocks[0].ops.len() as u32 };
+                self.code.insert(&key, code, c.code_size);
                 Some(code)
             }
             Err(_) => {
@@ -336,6 +399,14 @@ impl JitEngine {
                 },
                 STATUS_END => return None,
                 STATUS_TRAP => return self.ctx.trap.take().and_then(|trap| m.raise(trap)),
+                STATUS_MISS => {
+                    // The interpreter runs exactly the rest of the guest
+                    // block, starting with the access that missed, so the
+                    // next boundary is where it would have been.
+                    self.stats.side_exits += 1;
+                    let end = m.hart.instret + u64::from(self.ctx.rest);
+                    return self.interp.run_block(m, end.min(limit));
+                }
                 STATUS_EXIT => return self.ctx.exit.take(),
                 _ => return None,
             }

@@ -1,43 +1,48 @@
-//! Translation of one basic block into one Cranelift function.
+//! Translation of one *region* (a few guest basic blocks of one page) into
+//! one Cranelift function.
 //!
 //! The generated function has the signature [`BlockFn`]:
-//! `(m: *mut Machine, ctx: *mut JitCtx, pc: u32) -> status`. Its body is the
-//! block's instructions in order, straight-line, with cold slow paths that
-//! return through one shared `ret` block.
+//! `(m: *mut Machine, ctx: *mut JitCtx, pc: u32) -> status`, where `pc` is
+//! the address of the region's entry block.
 //!
-//! - **Registers** are Cranelift [`Variable`]s. A register is loaded from
-//!   `m.hart.x` the first time the block reads it and marked dirty when the
-//!   block writes it; the dirty ones are stored before every memory access
-//!   and helper call (on the main path) and at the block's end. After a
-//!   memory access or helper call registers are reloaded on their next use,
-//!   so no register value lives across those Cranelift blocks: short live
-//!   ranges keep register allocation, most of Cranelift's time, cheap. `x0`
-//!   is the constant 0 and is never written.
+//! - **Regions.** The engine hands over the hot block plus the blocks it
+//!   already saw run that the hot block's branches and jumps reach inside the
+//!   same 4 KiB page ([`static_successors`]). Each guest block becomes one
+//!   Cranelift block; a branch to a block of the region is a jump inside the
+//!   function (a loop stays a loop in host code), anything else returns to
+//!   the dispatcher. Crossing an internal edge does exactly what the
+//!   dispatcher would do between those blocks (see [`Emitter::leave`]).
+//! - **Registers** are Cranelift [`Variable`]s. Every register the region
+//!   names is loaded from `m.hart.x` once, in the function's prologue, so
+//!   every variable is defined on every path and values stay in host
+//!   registers across the whole region. The written ones are stored back
+//!   ("write-back") before every memory access and helper call and at the
+//!   end of every guest block, so `m.hart.x` is exact wherever the function
+//!   can leave. `x0` is the constant 0 and is never written.
 //! - **pc** is never a constant: the entry pc is a parameter, and every
-//!   address (`auipc`, link values, branch targets, a faulting pc) is that
+//!   address (`auipc`, link values, branch targets, a side exit's pc) is that
 //!   parameter plus a byte offset known at compile time. So the code depends
-//!   only on the block's *bytes*, which is what lets [`crate::cache`] share it.
-//! - **instret** is loaded once at entry; an exit after `k` instructions
-//!   stores `instret + k`.
+//!   only on the region's *bytes* and layout, which is what lets
+//!   [`crate::cache`] share it.
+//! - **instret** is a variable holding the count at the start of the current
+//!   guest block; an exit after `k` of its instructions stores `base + k`.
 //! - **Loads and stores** inline the TLB hit path of `Machine::load`/`store`
-//!   (index, one tag compare that also covers the in-page check, add) and do
-//!   the access unconditionally, through a scratch word on a miss; a miss
-//!   then calls `jit_load`/`jit_store` in a cold block. On a trap (or a
-//!   store that must end the block) the helper itself sets `pc`/`instret`
-//!   (the registers are already in memory) and the block returns its
-//!   status. `m.stop_block` can only be set by a slow path or a helper: the
-//!   store helper checks it itself, and a fast-path store checks it only
-//!   after an earlier load or helper call of the block, as the interpreter's
-//!   `execute` ends the block after any store that finds it set.
+//!   (index, one tag compare that also covers the in-page check, add, host
+//!   access). A miss (no translation cached, a page crossing, a device, a
+//!   store to a code page) is a *side exit*: the function stores `pc` and
+//!   `instret` of that instruction and returns [`STATUS_MISS`]; the engine
+//!   runs the rest of the guest block in the interpreter, which walks the
+//!   page table, fills the TLB, raises the fault or ends the block exactly
+//!   as it always does. Compiled code therefore never performs a slow
+//!   access, never raises a memory fault and never calls back for one.
 //! - **Everything else** (CSR, `ecall`, `mret`, atomics, `fence.i`, ...)
 //!   calls `jit_exec`, which runs the interpreter's `execute` for that one
 //!   instruction.
-//!
 
 use std::mem::offset_of;
 
 use avm_interp::Op;
-use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, StoreOp};
+use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, StoreOp};
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, Value};
@@ -47,7 +52,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
-use crate::helpers::{self, BlockFn, LOAD_TRAP_BIT, STATUS_CONTINUE, STATUS_END, STATUS_TRAP};
+use crate::helpers::{self, BlockFn, STATUS_CONTINUE, STATUS_END, STATUS_MISS};
 
 const I32: types::Type = types::I32;
 const I64: types::Type = types::I64;
@@ -65,30 +70,65 @@ const OFF_DELTA: i32 = offset_of!(TlbEntry, delta) as i32;
 const OFF_CTX_RAM: i32 = offset_of!(crate::helpers::JitCtx, ram) as i32;
 const OFF_CTX_LIMIT: i32 = offset_of!(crate::helpers::JitCtx, limit) as i32;
 const OFF_CTX_CHAINED: i32 = offset_of!(crate::helpers::JitCtx, chained) as i32;
-const OFF_MIP: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, csr) + offset_of!(avm_mmu::Csrs, mip)) as i32;
-const OFF_MIE: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, csr) + offset_of!(avm_mmu::Csrs, mie)) as i32;
-const OFF_CTX_SCRATCH: i32 = offset_of!(crate::helpers::JitCtx, scratch) as i32;
+const OFF_CTX_REST: i32 = offset_of!(crate::helpers::JitCtx, rest) as i32;
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
 const _: () = assert!(std::mem::size_of::<bool>() == 1);
 // The inline fast path reads guest memory in host byte order.
 #[cfg(not(target_endian = "little"))]
 compile_error!("the aVM JIT needs a little-endian host");
 
-/// Why a block could not be compiled (the engine then interprets it).
+/// Why a region could not be compiled (the engine then interprets it).
 #[derive(Debug, thiserror::Error)]
 pub enum CompileError {
     /// Cranelift rejected the function or could not emit it.
     #[error("cranelift: {0}")]
     Cranelift(String),
+    /// The region handed over is malformed (empty, or its bytes do not
+    /// cover its instructions).
+    #[error("malformed region: {0}")]
+    Region(&'static str),
 }
 
-/// A compiled block.
+/// A compiled region.
 #[derive(Clone, Copy, Debug)]
 pub struct Compiled {
     /// Entry point.
     pub func: BlockFn,
     /// Size of the machine code in bytes.
     pub code_size: u32,
+}
+
+/// One guest basic block of a region.
+#[derive(Clone, Copy, Debug)]
+pub struct RegionBlock<'a> {
+    /// Byte offset of the block from the region's entry (negative: before
+    /// it). The entry block is first and has offset 0.
+    pub rel: i32,
+    /// Its instructions, as [`avm_interp::decode_block`] cut them.
+    pub ops: &'a [Op],
+    /// Its encoded bytes.
+    pub bytes: &'a [u8],
+}
+
+/// Where a block can continue without a computed jump: byte offsets from the
+/// block's start of a branch's two targets, a `jal` target, or the
+/// fall-through of a block cut by the length cap or the page end. Blocks
+/// that end with `jalr` or a system instruction have none: what follows
+/// them is only known at run time, or may have changed privilege,
+/// translation or interrupt state, so they always return to the dispatcher.
+pub fn static_successors(ops: &[Op]) -> impl Iterator<Item = u32> {
+    let total: u32 = ops.iter().map(|o| u32::from(o.len)).sum();
+    let (at, last) = match ops.split_last() {
+        Some((last, body)) => (body.iter().map(|o| u32::from(o.len)).sum::<u32>(), Some(last.inst)),
+        None => (0, None),
+    };
+    let (a, b) = match last {
+        Some(Inst::Branch { offset, .. }) => (Some(at.wrapping_add(offset as u32)), Some(total)),
+        Some(Inst::Jal { offset, .. }) => (Some(at.wrapping_add(offset as u32)), None),
+        Some(inst) if !inst.ends_block() => (Some(total), None),
+        _ => (None, None),
+    };
+    a.into_iter().chain(b)
 }
 
 /// Owns the Cranelift module (and so all compiled code) and the reusable
@@ -98,10 +138,9 @@ pub struct Translator {
     ctx: Context,
     fctx: FunctionBuilderContext,
     sig: Signature,
-    load_fn: FuncId,
-    store_fn: FuncId,
     exec_fn: FuncId,
-    /// Compile self-loops as loops (see [`Translator::set_chaining`]).
+    /// Branches inside a region jump inside the function (see
+    /// [`Translator::set_chaining`]).
     chaining: bool,
 }
 
@@ -136,89 +175,42 @@ impl Translator {
         sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(I32)]);
         sig.returns.push(AbiParam::new(I32));
 
-        let mut load_sig = module.make_signature();
-        load_sig.params.extend([ptr, ptr, I32, I32, I32, I64].map(AbiParam::new));
-        load_sig.returns.push(AbiParam::new(I64));
-        let mut store_sig = module.make_signature();
-        store_sig.params.extend([ptr, ptr, I32, I32, I32, I32, I64].map(AbiParam::new));
-        store_sig.returns.push(AbiParam::new(I32));
         let mut exec_sig = module.make_signature();
         exec_sig.params.extend([ptr, ptr, I32, I32].map(AbiParam::new));
         exec_sig.returns.push(AbiParam::new(I32));
-
-        let declare = |module: &mut JITModule, name: &str, sig: &Signature| {
-            module.declare_function(name, Linkage::Import, sig).map_err(|e| err(&e))
-        };
-        let load_fn = declare(&mut module, "avm_jit_load", &load_sig)?;
-        let store_fn = declare(&mut module, "avm_jit_store", &store_sig)?;
-        let exec_fn = declare(&mut module, "avm_jit_exec", &exec_sig)?;
+        let exec_fn = module.declare_function("avm_jit_exec", Linkage::Import, &exec_sig).map_err(|e| err(&e))?;
         let ctx = module.make_context();
-        Ok(Translator {
-            module,
-            ctx,
-            fctx: FunctionBuilderContext::new(),
-            sig,
-            load_fn,
-            store_fn,
-            exec_fn,
-            chaining: true,
-        })
+        Ok(Translator { module, ctx, fctx: FunctionBuilderContext::new(), sig, exec_fn, chaining: true })
     }
 
-    /// Whether a block that branches or jumps back to its own start loops
-    /// inside its function (default on) instead of returning to the
-    /// dispatcher every iteration. The crosscheck, which compares the engines
-    /// after every block, turns it off.
+    /// Whether control transfers between the blocks of a region (a loop back
+    /// to the entry included) stay inside the function (default on). The
+    /// crosscheck, which compares the engines after every block, turns it
+    /// off: every block then returns to the dispatcher.
     pub fn set_chaining(&mut self, on: bool) {
         self.chaining = on;
     }
 
-    /// Compile the block `ops`, whose encoded bytes are `bytes`.
+    /// Compile a single block `ops`, whose encoded bytes are `bytes` (a
+    /// region of one block).
     pub fn compile(&mut self, ops: &[Op], bytes: &[u8]) -> Result<Compiled, CompileError> {
+        self.compile_region(&[RegionBlock { rel: 0, ops, bytes }])
+    }
+
+    /// Compile a region: `blocks[0]` is the entry; the others are reached
+    /// from it through [`static_successors`] and lie in the same page.
+    pub fn compile_region(&mut self, blocks: &[RegionBlock]) -> Result<Compiled, CompileError> {
+        check_region(blocks)?;
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
         self.module.clear_context(&mut self.ctx);
         self.ctx.func.signature = self.sig.clone();
         let frontend = self.module.target_config();
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let load_fn = self.module.declare_func_in_func(self.load_fn, b.func);
-            let store_fn = self.module.declare_func_in_func(self.store_fn, b.func);
             let exec_fn = self.module.declare_func_in_func(self.exec_fn, b.func);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            b.seal_block(entry);
-            let params = b.block_params(entry).to_vec();
-            let vars = std::array::from_fn(|_| b.declare_var(I32));
-            let ret = b.create_block();
-            b.append_block_param(ret, I32);
-            let instret0 = b.ins().load(I64, MemFlagsData::trusted(), params[0], OFF_INSTRET);
-            let mut e = Emitter {
-                b,
-                m: params[0],
-                ctx: params[1],
-                pc: params[2],
-                instret0,
-                ram: None,
-                vars,
-                loaded: 0,
-                dirty: 0,
-                load_fn,
-                store_fn,
-                exec_fn,
-                ret,
-                may_stop: false,
-                header: None,
-            };
-            if self.chaining && self_loop(ops) {
-                e.loop_header(ops);
-            }
-            e.block(ops, bytes);
-            e.b.switch_to_block(ret);
-            let status = e.b.block_params(ret)[0];
-            e.b.ins().return_(&[status]);
-            e.b.seal_all_blocks();
-            e.b.finalize(frontend);
+            Emitter::emit(&mut b, exec_fn, blocks, self.chaining);
+            b.seal_all_blocks();
+            b.finalize(frontend);
         }
         let id = self.module.declare_anonymous_function(&self.sig).map_err(|e| err(&e))?;
         self.module.define_function(id, &mut self.ctx).map_err(|e| err(&e))?;
@@ -244,56 +236,118 @@ impl Translator {
     }
 }
 
-/// State of one function being emitted.
-struct Emitter<'a> {
-    b: FunctionBuilder<'a>,
-    m: Value,
-    ctx: Value,
-    pc: Value,
-    instret0: Value,
-    /// Host address of RAM, loaded on first use.
-    ram: Option<Value>,
-    vars: [Variable; 32],
-    /// Bit r: `vars[r]` holds the guest register.
-    loaded: u32,
-    /// Bit r: `vars[r]` differs from `m.hart.x[r]`.
-    dirty: u32,
-    load_fn: FuncRef,
-    store_fn: FuncRef,
-    exec_fn: FuncRef,
-    /// The one block that returns (param: status), so the epilogue is
-    /// emitted once.
-    ret: Block,
-    /// `m.stop_block` may have been set since entry (by a load's or a
-    /// helper's page walk): stores on the fast path must check it.
-    may_stop: bool,
-    /// For a self-loop: the loop header (param: instret at the iteration's
-    /// start), and the block's length.
-    header: Option<(Block, usize)>,
+/// The translator's preconditions on a region: an entry at offset 0, no
+/// empty block, bytes that cover every instruction.
+fn check_region(blocks: &[RegionBlock]) -> Result<(), CompileError> {
+    let Some(entry) = blocks.first() else { return Err(CompileError::Region("no blocks")) };
+    if entry.rel != 0 {
+        return Err(CompileError::Region("the entry block is not at offset 0"));
+    }
+    for block in blocks {
+        let len: usize = block.ops.iter().map(|o| usize::from(o.len)).sum();
+        if block.ops.is_empty() || len != block.bytes.len() {
+            return Err(CompileError::Region("a block's bytes do not match its instructions"));
+        }
+    }
+    Ok(())
 }
 
-/// True if the block ends with a branch or `jal` back to its own start and
-/// has nothing that calls `helpers::jit_exec` (which may change anything:
-/// privilege, translation, interrupt enables).
-fn self_loop(ops: &[Op]) -> bool {
-    let Some((last, body)) = ops.split_last() else { return false };
-    let at: u32 = body.iter().map(|o| u32::from(o.len)).sum();
-    let back = match last.inst {
-        Inst::Branch { offset, .. } | Inst::Jal { offset, .. } => at.wrapping_add(offset as u32) == 0,
-        _ => false,
-    };
-    back && body.iter().all(|o| {
-        matches!(
-            o.inst,
-            Inst::AluImm { .. }
-                | Inst::Alu { .. }
-                | Inst::Lui { .. }
-                | Inst::Auipc { .. }
-                | Inst::Load { .. }
-                | Inst::Store { .. }
-                | Inst::Fence { .. }
-        )
-    })
+/// The registers an instruction translated inline reads or writes (`x0`
+/// included, harmlessly). Instructions left to `jit_exec` read and write
+/// `m.hart.x` themselves.
+fn regs_named(inst: Inst) -> u32 {
+    let bit = |r: Reg| 1u32 << r.idx();
+    match inst {
+        Inst::AluImm { rd, rs1, .. } | Inst::Load { rd, rs1, .. } | Inst::Jalr { rd, rs1, .. } => bit(rd) | bit(rs1),
+        Inst::Alu { rd, rs1, rs2, .. } => bit(rd) | bit(rs1) | bit(rs2),
+        Inst::Lui { rd, .. } | Inst::Auipc { rd, .. } | Inst::Jal { rd, .. } => bit(rd),
+        Inst::Branch { rs1, rs2, .. } | Inst::Store { rs1, rs2, .. } => bit(rs1) | bit(rs2),
+        _ => 0,
+    }
+}
+
+/// Whether guest registers stay in Cranelift variables across the whole
+/// region: only for a small region with a loop in it. There they save a
+/// store and a reload on every iteration's critical path (~1.5x on tight
+/// loops). Elsewhere every register is reloaded after each memory access
+/// and at each block start, so no value lives across a split of the
+/// function: long live ranges through many blocks are what makes register
+/// allocation, most of Cranelift's time, expensive (~1.3x compile time on
+/// the keccak and ecdsa workloads), and straight-line code gains little.
+fn keeps_registers(region: &[RegionBlock]) -> bool {
+    let insts: usize = region.iter().map(|b| b.ops.len()).sum();
+    let loops = region.iter().enumerate().any(|(k, b)| {
+        static_successors(b.ops).any(|d| region[..=k].iter().any(|earlier| earlier.rel == b.rel.wrapping_add(d as i32)))
+    });
+    loops && insts <= MAX_KEEP_INSTS
+}
+
+/// Largest region that keeps registers in variables.
+const MAX_KEEP_INSTS: usize = 64;
+
+/// True if the instruction is translated as a call to `jit_exec`.
+fn is_exec(inst: Inst) -> bool {
+    !matches!(
+        inst,
+        Inst::AluImm { .. }
+            | Inst::Alu { .. }
+            | Inst::Lui { .. }
+            | Inst::Auipc { .. }
+            | Inst::Load { .. }
+            | Inst::Store { .. }
+            | Inst::Branch { .. }
+            | Inst::Jal { .. }
+            | Inst::Jalr { .. }
+            | Inst::Fence { .. }
+    )
+}
+
+/// State of one function being emitted.
+struct Emitter<'f, 'r> {
+    b: &'f mut FunctionBuilder<'r>,
+    m: Value,
+    ctx: Value,
+    /// Entry pc (the function's parameter).
+    pc: Value,
+    /// Host address of RAM (loaded in the prologue if the region accesses
+    /// memory).
+    ram: Value,
+    /// The run's instruction limit (`ctx.limit`), loaded in the prologue.
+    limit: Value,
+    exec_fn: FuncRef,
+    /// Guest registers.
+    vars: [Variable; 32],
+    /// Registers the region names: loaded in the prologue and again after a
+    /// helper call.
+    named: u32,
+    /// Bit r: `vars[r]` differs from `m.hart.x[r]`.
+    dirty: u32,
+    /// Bit r: `vars[r]` holds the guest register.
+    loaded: u32,
+    /// Registers stay in their variables across the whole region (a loop);
+    /// otherwise they are reloaded after every memory access and helper call
+    /// and at every guest block start (see [`keeps_registers`]).
+    keep: bool,
+    /// instret at the start of the current guest block.
+    instret: Variable,
+    /// Internal edges crossed (statistics: each is a block run).
+    chained: Variable,
+    /// Some block of the region calls `jit_exec`.
+    has_exec: bool,
+    /// `m.stop_block` may have been set in the current guest block (only a
+    /// helper can set it): stores must then check it.
+    may_stop: bool,
+    /// The region's guest blocks: byte offset from the entry, Cranelift
+    /// block, instruction count.
+    blocks: Vec<(i32, Block, u32)>,
+    /// How many of `blocks` control may jump to (all, or none without
+    /// chaining).
+    internal: usize,
+    /// Exit that stores `pc` and `instret` (params: pc, instret, status,
+    /// instructions left in the guest block for a side exit).
+    ret: Block,
+    /// Exit after a helper that set `pc`/`instret` itself (param: status).
+    ret_raw: Block,
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -308,7 +362,119 @@ fn ram_flags() -> MemFlagsData {
     f
 }
 
-impl Emitter<'_> {
+impl<'f, 'r> Emitter<'f, 'r> {
+    /// Emit the whole function for `region` into `b`.
+    fn emit(b: &'f mut FunctionBuilder<'r>, exec_fn: FuncRef, region: &[RegionBlock], chaining: bool) {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let params = b.block_params(entry).to_vec();
+        let (m, ctx, pc) = (params[0], params[1], params[2]);
+        let ops = || region.iter().flat_map(|blk| blk.ops.iter());
+        let named = ops().fold(0, |acc, op| acc | regs_named(op.inst)) & !1;
+        let has_exec = ops().any(|op| is_exec(op.inst));
+        let has_mem = ops().any(|op| matches!(op.inst, Inst::Load { .. } | Inst::Store { .. }));
+
+        let instret = b.declare_var(I64);
+        let chained = b.declare_var(I64);
+        let i0 = b.ins().load(I64, state_flags(), m, OFF_INSTRET);
+        b.def_var(instret, i0);
+        let zero = b.ins().iconst(I64, 0);
+        b.def_var(chained, zero);
+        let limit = b.ins().load(I64, state_flags(), ctx, OFF_CTX_LIMIT);
+        let ram = if has_mem { b.ins().load(I64, state_flags(), ctx, OFF_CTX_RAM) } else { zero };
+        let vars = std::array::from_fn(|_| b.declare_var(I32));
+        let blocks = region.iter().map(|blk| (blk.rel, b.create_block(), blk.ops.len() as u32)).collect();
+        let internal = if chaining { region.len() } else { 0 };
+        let ret = b.create_block();
+        for t in [I32, I64, I32, I32] {
+            b.append_block_param(ret, t);
+        }
+        let ret_raw = b.create_block();
+        b.append_block_param(ret_raw, I32);
+        b.set_cold_block(ret_raw);
+
+        let mut e = Emitter {
+            b,
+            m,
+            ctx,
+            pc,
+            ram,
+            limit,
+            exec_fn,
+            vars,
+            named,
+            dirty: 0,
+            loaded: 0,
+            keep: keeps_registers(region),
+            instret,
+            chained,
+            has_exec,
+            may_stop: false,
+            blocks,
+            internal,
+            ret,
+            ret_raw,
+        };
+        if e.keep {
+            e.load_named();
+        }
+        let first = e.blocks[0].1;
+        e.b.ins().jump(first, &[]);
+        for (k, blk) in region.iter().enumerate() {
+            let cb = e.blocks[k].1;
+            e.b.switch_to_block(cb);
+            e.dirty = 0;
+            e.forget_registers();
+            e.may_stop = false;
+            e.guest_block(blk);
+        }
+        e.epilogues();
+    }
+
+    /// (Re)load every register the region names from `m.hart.x`.
+    fn load_named(&mut self) {
+        for i in 1..32 {
+            if self.named & (1 << i) != 0 {
+                let v = self.b.ins().load(I32, state_flags(), self.m, OFF_X + 4 * i as i32);
+                self.b.def_var(self.vars[i], v);
+            }
+        }
+        self.loaded = self.named;
+    }
+
+    /// Without `keep`: registers are read from `m.hart.x` again on their
+    /// next use (it is exact here: everything was written back), so no
+    /// register value lives across this point.
+    fn forget_registers(&mut self) {
+        if !self.keep {
+            self.loaded = 0;
+        }
+    }
+
+    /// The two shared exits. `ret` stores `pc` and `instret` (and the side
+    /// exit's remainder); both store the edge count and return the status.
+    fn epilogues(&mut self) {
+        // Every exit is emitted: the exits' predecessors are all known.
+        self.b.seal_block(self.ret);
+        self.b.seal_block(self.ret_raw);
+        self.b.switch_to_block(self.ret);
+        let p = self.b.block_params(self.ret).to_vec();
+        self.b.ins().store(state_flags(), p[0], self.m, OFF_PC);
+        self.b.ins().store(state_flags(), p[1], self.m, OFF_INSTRET);
+        self.b.ins().store(state_flags(), p[3], self.ctx, OFF_CTX_REST);
+        let chained = self.b.use_var(self.chained);
+        self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
+        self.b.ins().return_(&[p[2]]);
+
+        self.b.switch_to_block(self.ret_raw);
+        let status = self.b.block_params(self.ret_raw)[0];
+        let chained = self.b.use_var(self.chained);
+        self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
+        self.b.ins().return_(&[status]);
+    }
+
     fn iconst(&mut self, v: u32) -> Value {
         self.b.ins().iconst(I32, i64::from(v))
     }
@@ -319,7 +485,7 @@ impl Emitter<'_> {
         self.b.ins().iadd(self.pc, d)
     }
 
-    fn reg(&mut self, r: avm_isa::Reg) -> Value {
+    fn reg(&mut self, r: Reg) -> Value {
         let i = r.idx();
         if i == 0 {
             return self.iconst(0);
@@ -332,7 +498,7 @@ impl Emitter<'_> {
         self.b.use_var(self.vars[i])
     }
 
-    fn set(&mut self, r: avm_isa::Reg, v: Value) {
+    fn set(&mut self, r: Reg, v: Value) {
         let i = r.idx();
         if i == 0 {
             return;
@@ -342,8 +508,7 @@ impl Emitter<'_> {
         self.dirty |= 1 << i;
     }
 
-    /// Store every dirty register to `m.hart.x` (the dirty set is kept: side
-    /// exits write back without changing the main path's state).
+    /// Store every dirty register to `m.hart.x`; from here on they agree.
     fn write_back(&mut self) {
         for i in 1..32 {
             if self.dirty & (1 << i) != 0 {
@@ -351,151 +516,112 @@ impl Emitter<'_> {
                 self.b.ins().store(state_flags(), v, self.m, OFF_X + 4 * i as i32);
             }
         }
+        self.dirty = 0;
     }
 
-    fn set_instret(&mut self, retired: usize) {
-        let v = self.b.ins().iadd_imm_s(self.instret0, retired as i64);
-        self.b.ins().store(state_flags(), v, self.m, OFF_INSTRET);
+    /// instret at the start of the current guest block plus `k`.
+    fn instret_plus(&mut self, k: u32) -> Value {
+        let base = self.b.use_var(self.instret);
+        self.b.ins().iadd_imm_s(base, i64::from(k))
     }
 
-    /// Leave the block: registers, `pc`, `instret = start + retired`, status.
-    fn exit(&mut self, pc: Value, retired: usize, status: u32) {
+    /// Leave the function: registers, `pc`, `instret = base + retired`,
+    /// status, and for a side exit the instructions left in the block.
+    fn exit(&mut self, pc: Value, retired: u32, status: u32, rest: u32) {
         self.write_back();
-        self.b.ins().store(state_flags(), pc, self.m, OFF_PC);
-        self.set_instret(retired);
+        let instret = self.instret_plus(retired);
         let s = self.iconst(status);
-        self.b.ins().jump(self.ret, &[BlockArg::Value(s)]);
+        let rest = self.iconst(rest);
+        self.b.ins().jump(
+            self.ret,
+            &[BlockArg::Value(pc), BlockArg::Value(instret), BlockArg::Value(s), BlockArg::Value(rest)],
+        );
     }
 
-    fn ram(&mut self) -> Value {
-        if let Some(r) = self.ram {
-            return r;
-        }
-        // Loaded in the entry block would be nicer; loading at the first
-        // memory access is equivalent since it dominates every later one.
-        let r = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_RAM);
-        self.ram = Some(r);
-        r
-    }
-
-    /// The TLB hit test of `Tlb::lookup`: returns (hit, host address).
+    /// Continue at byte offset `rel` (from the entry) after the current
+    /// guest block's `n` instructions retired. Inside the region this is a
+    /// jump, taken only where the dispatcher would run that same block next
+    /// without doing anything else first:
+    /// - the budget covers the whole next block (exact metering; the
+    ///   dispatcher would otherwise interpret it);
+    /// - `m.stop_block` is clear, if a helper ran: only a helper can set it
+    ///   (a write to a code page or to the HTIF device; compiled stores
+    ///   never reach either, their TLB side holds only plain RAM) and then
+    ///   the dispatcher has invalidations to drain or an exit to report.
     ///
-    /// The in-page check is folded into the tag compare: the tag is compared
-    /// with the page of the access's *last* byte, looked up in the slot of its
-    /// first byte. Without a page crossing both pages are the same; with one,
-    /// the last byte's page is the next page, whose tag can never sit in the
-    /// first page's slot (consecutive pages use consecutive slots, and there
-    /// is more than one slot), so the access misses, as `Tlb::lookup` says.
-    fn tlb_lookup(&mut self, side: i32, addr: Value, len: u32) -> (Value, Value) {
-        const _: () = assert!(avm_mmu::tlb::TLB_ENTRIES > 1);
-        let ram = self.ram();
-        let b = &mut self.b;
-        let page = b.ins().ushr_imm_u(addr, 12);
-        let idx = b.ins().band_imm_u(page, (avm_mmu::tlb::TLB_ENTRIES - 1) as i64);
-        let idx = b.ins().uextend(I64, idx);
-        let scaled = b.ins().ishl_imm_u(idx, 3);
-        let entry = b.ins().iadd(self.m, scaled);
-        let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
-        let delta = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
-        let last = if len > 1 { b.ins().iadd_imm_s(addr, i64::from(len - 1)) } else { addr };
-        let base = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
-        let want = b.ins().bor_imm_u(base, 1);
-        let hit = b.ins().icmp(IntCC::Equal, tag, want);
-        let off = b.ins().iadd(addr, delta);
-        let off = b.ins().uextend(I64, off);
-        let host = b.ins().iadd(ram, off);
-        (hit, host)
-    }
-
-    /// Start a self-loop: load every register the block reads (so their
-    /// variables are defined on entry to the header and flow around the
-    /// loop), then open the header, which is sealed once the back edge is
-    /// emitted.
-    fn loop_header(&mut self, ops: &[Op]) {
-        for op in ops {
-            let (a, b) = match op.inst {
-                Inst::AluImm { rs1, .. } | Inst::Load { rs1, .. } => (Some(rs1), None),
-                Inst::Alu { rs1, rs2, .. } | Inst::Branch { rs1, rs2, .. } | Inst::Store { rs1, rs2, .. } => {
-                    (Some(rs1), Some(rs2))
-                }
-                _ => (None, None),
-            };
-            for r in [a, b].into_iter().flatten() {
-                self.reg(r);
-            }
+    /// Nothing else the dispatcher tests can have changed since it entered
+    /// the function: interrupt state, privilege and translation only change
+    /// in system instructions, which end a guest block with no static
+    /// successor, and the fetch translation of this page is the one the
+    /// dispatcher used (same page, TLB untouched by compiled code). Otherwise
+    /// (and for targets outside the region) return with `pc` = the target.
+    fn leave(&mut self, rel: u32, target: Value, n: u32) {
+        self.write_back();
+        let Some(&(_, next, len)) = self.blocks[..self.internal].iter().find(|(r, _, _)| *r as u32 == rel) else {
+            self.exit(target, n, STATUS_END, 0);
+            return;
+        };
+        let done = self.instret_plus(n);
+        let need = self.b.ins().iadd_imm_s(done, i64::from(len));
+        let mut go = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, self.limit);
+        if self.has_exec {
+            let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
+            let clear = self.b.ins().icmp_imm_u(IntCC::Equal, stop, 0);
+            go = self.b.ins().band(go, clear);
         }
-        let header = self.b.create_block();
-        self.b.append_block_param(header, I64);
-        self.b.ins().jump(header, &[BlockArg::Value(self.instret0)]);
-        self.b.switch_to_block(header);
-        self.instret0 = self.b.block_params(header)[0];
-        self.header = Some((header, ops.len()));
-    }
-
-    /// The taken back edge of a self-loop (`target` is the entry pc). Loop
-    /// again only if the dispatcher would run this same compiled block next
-    /// without doing anything else first: no `m.stop_block` (no code-page
-    /// write, so no invalidation, and no HTIF exit pending: both set it), no
-    /// pending-and-enabled interrupt (`mip & mie`, what the dispatcher
-    /// tests), and the budget covers the whole next iteration (exact
-    /// metering). Nothing in a self-loop block can change the privilege or
-    /// the translation of its pc (no helper calls), so the dispatcher's fetch
-    /// would find this block again. Otherwise leave as a normal end.
-    fn back_edge(&mut self, target: Value) {
-        let Some((header, n)) = self.header else { unreachable!("back_edge without a loop header") };
-        let done = self.b.ins().iadd_imm_s(self.instret0, n as i64);
-        let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
-        let mip = self.b.ins().load(I32, state_flags(), self.m, OFF_MIP);
-        let mie = self.b.ins().load(I32, state_flags(), self.m, OFF_MIE);
-        let pending = self.b.ins().band(mip, mie);
-        let blocked = self.b.ins().bor(stop, pending);
-        let limit = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_LIMIT);
-        let need = self.b.ins().iadd_imm_s(done, n as i64);
-        let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
-        let free = self.b.ins().icmp_imm_u(IntCC::Equal, blocked, 0);
-        let go = self.b.ins().band(fits, free);
-        let again = self.b.create_block();
+        let cont = self.b.create_block();
         let out = self.b.create_block();
-        self.b.ins().brif(go, again, &[], out, &[]);
-        self.b.seal_block(again);
+        self.b.set_cold_block(out);
+        self.b.ins().brif(go, cont, &[], out, &[]);
+        self.b.seal_block(cont);
         self.b.seal_block(out);
         self.b.switch_to_block(out);
-        self.exit(target, n, STATUS_END);
-        self.b.switch_to_block(again);
-        self.write_back();
-        // Count the iteration as a compiled block run (statistics only).
-        let runs = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_CHAINED);
-        let runs = self.b.ins().iadd_imm_s(runs, 1);
-        self.b.ins().store(state_flags(), runs, self.ctx, OFF_CTX_CHAINED);
-        self.b.ins().jump(header, &[BlockArg::Value(done)]);
-        self.b.seal_block(header);
+        self.exit(target, n, STATUS_END, 0);
+        self.b.switch_to_block(cont);
+        self.b.def_var(self.instret, done);
+        let c = self.b.use_var(self.chained);
+        let c = self.b.ins().iadd_imm_s(c, 1);
+        self.b.def_var(self.chained, c);
+        self.b.ins().jump(next, &[]);
     }
 
-    fn block(&mut self, ops: &[Op], bytes: &[u8]) {
+    /// Emit one guest block (the current Cranelift block is its own).
+    fn guest_block(&mut self, blk: &RegionBlock) {
+        let rel = blk.rel as u32;
+        let n = blk.ops.len() as u32;
         let mut at = 0u32;
-        for (i, op) in ops.iter().enumerate() {
+        for (i, op) in blk.ops.iter().enumerate() {
             let len = u32::from(op.len);
             let word = match op.len {
-                2 => u32::from(u16::from_le_bytes([bytes[at as usize], bytes[at as usize + 1]])),
+                2 => u32::from(u16::from_le_bytes([blk.bytes[at as usize], blk.bytes[at as usize + 1]])),
                 _ => u32::from_le_bytes([
-                    bytes[at as usize],
-                    bytes[at as usize + 1],
-                    bytes[at as usize + 2],
-                    bytes[at as usize + 3],
+                    blk.bytes[at as usize],
+                    blk.bytes[at as usize + 1],
+                    blk.bytes[at as usize + 2],
+                    blk.bytes[at as usize + 3],
                 ]),
             };
-            if self.inst(op.inst, i, at, len, word) {
+            let site = Site { i: i as u32, at: rel.wrapping_add(at), len, n };
+            if self.inst(op.inst, site, word) {
                 return;
             }
             at += len;
         }
-        let next = self.pc_plus(at);
-        self.exit(next, ops.len(), STATUS_END);
+        // No control transfer at the end: fall through (cut by the length
+        // cap or the page end, or after a system instruction).
+        let next = rel.wrapping_add(at);
+        let target = self.pc_plus(next);
+        let last = blk.ops[blk.ops.len() - 1].inst;
+        if last.ends_block() {
+            self.exit(target, n, STATUS_END, 0);
+        } else {
+            self.leave(next, target, n);
+        }
     }
 
-    /// Emit one instruction (index `i`, `at` bytes into the block). Returns
-    /// true if it ended the function (a jump or branch).
-    fn inst(&mut self, inst: Inst, i: usize, at: u32, len: u32, word: u32) -> bool {
+    /// Emit one instruction. Returns true if it ended the guest block (a
+    /// jump or branch).
+    fn inst(&mut self, inst: Inst, s: Site, word: u32) -> bool {
         match inst {
             Inst::AluImm { op, rd, rs1, imm } => {
                 let a = self.reg(rs1);
@@ -513,11 +639,11 @@ impl Emitter<'_> {
                 self.set(rd, v);
             }
             Inst::Auipc { rd, imm } => {
-                let v = self.pc_plus(at.wrapping_add(imm));
+                let v = self.pc_plus(s.at.wrapping_add(imm));
                 self.set(rd, v);
             }
-            Inst::Load { op, rd, rs1, offset } => self.load(op, rd, rs1, offset, i, at),
-            Inst::Store { op, rs1, rs2, offset } => self.store(op, rs1, rs2, offset, i, at, len),
+            Inst::Load { op, rd, rs1, offset } => self.load(op, rd, rs1, offset, s),
+            Inst::Store { op, rs1, rs2, offset } => self.store(op, rs1, rs2, offset, s),
             Inst::Branch { op, rs1, rs2, offset } => {
                 let a = self.reg(rs1);
                 let b = self.reg(rs2);
@@ -530,176 +656,145 @@ impl Emitter<'_> {
                     BranchOp::Bgeu => IntCC::UnsignedGreaterThanOrEqual,
                 };
                 let taken = self.b.ins().icmp(cc, a, b);
-                let target = self.pc_plus(at.wrapping_add(offset as u32));
-                let next = self.pc_plus(at + len);
-                if self.header.is_some() {
-                    let back = self.b.create_block();
-                    let out = self.b.create_block();
-                    self.b.ins().brif(taken, back, &[], out, &[]);
-                    self.b.seal_block(back);
-                    self.b.seal_block(out);
-                    self.b.switch_to_block(out);
-                    self.exit(next, i + 1, STATUS_END);
-                    self.b.switch_to_block(back);
-                    self.back_edge(target);
-                    return true;
-                }
-                let pc = self.b.ins().select(taken, target, next);
-                self.exit(pc, i + 1, STATUS_END);
+                self.write_back();
+                let (to, fall) = (s.at.wrapping_add(offset as u32), s.at.wrapping_add(s.len));
+                let yes = self.b.create_block();
+                let no = self.b.create_block();
+                self.b.ins().brif(taken, yes, &[], no, &[]);
+                self.b.seal_block(yes);
+                self.b.seal_block(no);
+                self.b.switch_to_block(yes);
+                let target = self.pc_plus(to);
+                self.leave(to, target, s.n);
+                self.b.switch_to_block(no);
+                let target = self.pc_plus(fall);
+                self.leave(fall, target, s.n);
                 return true;
             }
             Inst::Jal { rd, offset } => {
-                let link = self.pc_plus(at + len);
+                let link = self.pc_plus(s.at.wrapping_add(s.len));
                 self.set(rd, link);
-                let target = self.pc_plus(at.wrapping_add(offset as u32));
-                if self.header.is_some() {
-                    self.back_edge(target);
-                } else {
-                    self.exit(target, i + 1, STATUS_END);
-                }
+                let to = s.at.wrapping_add(offset as u32);
+                let target = self.pc_plus(to);
+                self.leave(to, target, s.n);
                 return true;
             }
             Inst::Jalr { rd, rs1, offset } => {
                 let base = self.reg(rs1);
                 let sum = self.b.ins().iadd_imm_s(base, i64::from(offset));
                 let target = self.b.ins().band_imm_u(sum, 0xffff_fffe);
-                let link = self.pc_plus(at + len);
+                let link = self.pc_plus(s.at.wrapping_add(s.len));
                 self.set(rd, link);
-                self.exit(target, i + 1, STATUS_END);
+                self.exit(target, s.n, STATUS_END, 0);
                 return true;
             }
             // One in-order hart: nothing to order.
             Inst::Fence { .. } => {}
-            _ => self.exec(inst, i, at, word),
+            _ => self.exec(s, word),
         }
         false
     }
 
     /// Hand one instruction to the interpreter's `execute` (see
     /// `helpers::jit_exec`).
-    fn exec(&mut self, _inst: Inst, i: usize, at: u32, word: u32) {
+    fn exec(&mut self, s: Site, word: u32) {
         self.write_back();
-        self.dirty = 0;
-        self.set_instret(i);
-        let pc = self.pc_plus(at);
+        let instret = self.instret_plus(s.i);
+        self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
+        let pc = self.pc_plus(s.at);
         let w = self.iconst(word);
         let call = self.b.ins().call(self.exec_fn, &[self.m, self.ctx, w, pc]);
         let status = self.b.inst_results(call)[0];
-        // The helper may have written any register (rd, and x0 back to 0).
-        self.loaded = 0;
         let cont = self.b.create_block();
         // STATUS_CONTINUE is 0: any other status leaves as it is.
         const _: () = assert!(STATUS_CONTINUE == 0);
-        self.b.ins().brif(status, self.ret, &[BlockArg::Value(status)], cont, &[]);
+        self.b.ins().brif(status, self.ret_raw, &[BlockArg::Value(status)], cont, &[]);
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
-        // The helper may have left `m.stop_block` set (a page walk's A/D
-        // update in a code page) without ending the block.
+        // The helper may have written its rd (and x0 back to 0).
+        if self.keep {
+            self.load_named();
+        } else {
+            self.loaded = 0;
+        }
+        // The helper may have left `m.stop_block` set (a write to a code
+        // page, or a page walk's A/D update in one) without ending the
+        // block.
         self.may_stop = true;
     }
 
-    /// The arguments every memory helper ends with: the instruction's pc and
-    /// `instret` before it, so a trap or stop can be finished in the helper.
-    fn site(&mut self, at: u32, i: usize) -> (Value, Value) {
-        let pc = self.pc_plus(at);
-        let instret = self.b.ins().iadd_imm_s(self.instret0, i as i64);
-        (pc, instret)
-    }
-
-    /// Common start of a memory access: the dirty registers are written back
-    /// on the main path (so the cold slow path, whose trap leaves the block,
-    /// has nothing to write), and a host address that is always safe to
-    /// access: the entry's on a TLB hit, the context's scratch word on a
-    /// miss. The access itself is then unconditional, which keeps a memory
-    /// instruction to two Cranelift blocks (main, cold slow path).
-    fn mem_prologue(&mut self, side: i32, addr: Value, width: u32) -> (Value, Value) {
+    /// The TLB hit test of `Tlb::lookup` and the side exit on a miss;
+    /// returns the host address to access in the continuation.
+    ///
+    /// The in-page check is folded into the tag compare: the tag is compared
+    /// with the page of the access's *last* byte, looked up in the slot of its
+    /// first byte. Without a page crossing both pages are the same; with one,
+    /// the last byte's page is the next page, whose tag can never sit in the
+    /// first page's slot (consecutive pages use consecutive slots, and there
+    /// is more than one slot), so the access misses, as `Tlb::lookup` says.
+    fn tlb_access(&mut self, side: i32, addr: Value, width: u32, s: Site) -> Value {
+        const _: () = assert!(avm_mmu::tlb::TLB_ENTRIES > 1);
+        // The side exit needs `m.hart.x` exact.
         self.write_back();
-        self.dirty = 0;
-        let (hit, host) = self.tlb_lookup(side, addr, width);
-        let scratch = self.b.ins().iadd_imm_s(self.ctx, i64::from(OFF_CTX_SCRATCH));
-        let ptr = self.b.ins().select(hit, host, scratch);
-        (hit, ptr)
-    }
-
-    /// After a memory access the block continues in `cont`; registers are
-    /// reloaded from `m.hart.x` on their next use, so that no guest register
-    /// value lives across the access's blocks (short live ranges keep
-    /// register allocation cheap).
-    fn mem_epilogue(&mut self, cont: Block) {
-        self.b.seal_block(cont);
+        let b = &mut self.b;
+        let page = b.ins().ushr_imm_u(addr, 12);
+        let idx = b.ins().band_imm_u(page, (avm_mmu::tlb::TLB_ENTRIES - 1) as i64);
+        let idx = b.ins().uextend(I64, idx);
+        let scaled = b.ins().ishl_imm_u(idx, 3);
+        let entry = b.ins().iadd(self.m, scaled);
+        let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
+        let last = if width > 1 { b.ins().iadd_imm_s(addr, i64::from(width - 1)) } else { addr };
+        let base = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
+        let want = b.ins().bor_imm_u(base, 1);
+        let hit = b.ins().icmp(IntCC::Equal, tag, want);
+        let cont = b.create_block();
+        let miss = b.create_block();
+        b.set_cold_block(miss);
+        b.ins().brif(hit, cont, &[], miss, &[]);
+        b.seal_block(cont);
+        b.seal_block(miss);
+        self.b.switch_to_block(miss);
+        let pc = self.pc_plus(s.at);
+        self.exit(pc, s.i, STATUS_MISS, s.n - s.i);
         self.b.switch_to_block(cont);
-        self.loaded = 0;
+        self.forget_registers();
+        let b = &mut self.b;
+        let delta = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
+        let off = b.ins().iadd(addr, delta);
+        let off = b.ins().uextend(I64, off);
+        b.ins().iadd(self.ram, off)
     }
 
-    fn load(&mut self, op: LoadOp, rd: avm_isa::Reg, rs1: avm_isa::Reg, offset: i32, i: usize, at: u32) {
+    fn load(&mut self, op: LoadOp, rd: Reg, rs1: Reg, offset: i32, s: Site) {
         let base = self.reg(rs1);
         let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
-        let (hit, ptr) = self.mem_prologue(OFF_TLB_READ, addr, op.width());
+        let host = self.tlb_access(OFF_TLB_READ, addr, op.width(), s);
         let f = ram_flags();
         let v = match op {
-            LoadOp::Lb => self.b.ins().sload8(I32, f, ptr, 0),
-            LoadOp::Lbu => self.b.ins().uload8(I32, f, ptr, 0),
-            LoadOp::Lh => self.b.ins().sload16(I32, f, ptr, 0),
-            LoadOp::Lhu => self.b.ins().uload16(I32, f, ptr, 0),
-            LoadOp::Lw => self.b.ins().load(I32, f, ptr, 0),
+            LoadOp::Lb => self.b.ins().sload8(I32, f, host, 0),
+            LoadOp::Lbu => self.b.ins().uload8(I32, f, host, 0),
+            LoadOp::Lh => self.b.ins().sload16(I32, f, host, 0),
+            LoadOp::Lhu => self.b.ins().uload16(I32, f, host, 0),
+            LoadOp::Lw => self.b.ins().load(I32, f, host, 0),
         };
-        let cont = self.b.create_block();
-        self.b.append_block_param(cont, I32);
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(hit, cont, &[BlockArg::Value(v)], slow, &[]);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
-        let code = self.iconst(helpers::load_code(op));
-        let (pc, instret) = self.site(at, i);
-        let call = self.b.ins().call(self.load_fn, &[self.m, self.ctx, addr, code, pc, instret]);
-        let r = self.b.inst_results(call)[0];
-        let trapped = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, r, LOAD_TRAP_BIT as i64);
-        let v = self.b.ins().ireduce(I32, r);
-        let status = self.iconst(STATUS_TRAP);
-        self.b.ins().brif(trapped, self.ret, &[BlockArg::Value(status)], cont, &[BlockArg::Value(v)]);
-
-        self.mem_epilogue(cont);
-        let v = self.b.block_params(cont)[0];
         self.set(rd, v);
-        // The slow path's page walk may have set `m.stop_block` (an A/D
-        // update in a code page): the next store then ends the block.
-        self.may_stop = true;
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn store(&mut self, op: StoreOp, rs1: avm_isa::Reg, rs2: avm_isa::Reg, offset: i32, i: usize, at: u32, len: u32) {
+    fn store(&mut self, op: StoreOp, rs1: Reg, rs2: Reg, offset: i32, s: Site) {
         let base = self.reg(rs1);
         let value = self.reg(rs2);
         let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
-        let (hit, ptr) = self.mem_prologue(OFF_TLB_WRITE, addr, op.width());
+        let host = self.tlb_access(OFF_TLB_WRITE, addr, op.width(), s);
         let f = ram_flags();
         match op {
-            StoreOp::Sb => self.b.ins().istore8(f, value, ptr, 0),
-            StoreOp::Sh => self.b.ins().istore16(f, value, ptr, 0),
-            StoreOp::Sw => self.b.ins().store(f, value, ptr, 0),
+            StoreOp::Sb => self.b.ins().istore8(f, value, host, 0),
+            StoreOp::Sh => self.b.ins().istore16(f, value, host, 0),
+            StoreOp::Sw => self.b.ins().store(f, value, host, 0),
         };
-        let cont = self.b.create_block();
-        let slow = self.b.create_block();
-        self.b.set_cold_block(slow);
-        self.b.ins().brif(hit, cont, &[], slow, &[]);
-        self.b.seal_block(slow);
-        self.b.switch_to_block(slow);
-        // The helper finishes a trap, or a stop (a store to a code page or
-        // the HTIF device, or `m.stop_block` left set earlier in the block),
-        // and returns the block's status; 0 = go on.
-        let code = self.iconst(helpers::store_code(op) | (len << 8));
-        let (pc, instret) = self.site(at, i);
-        let call = self.b.ins().call(self.store_fn, &[self.m, self.ctx, addr, value, code, pc, instret]);
-        let r = self.b.inst_results(call)[0];
-        self.b.ins().brif(r, self.ret, &[BlockArg::Value(r)], cont, &[]);
-        self.mem_epilogue(cont);
         if self.may_stop {
-            // A plain RAM write never sets `m.stop_block` (code pages and the
-            // HTIF page are never in the write TLB), but an earlier load or
-            // helper in this block may have: then this store ends the block,
-            // as in the interpreter. (After the slow path the flag is clear:
-            // the helper ended the block otherwise.)
+            // A plain RAM write never sets `m.stop_block`, but a helper
+            // earlier in this block may have: then this store ends the
+            // block, as in the interpreter's `execute`.
             let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
             let cold = self.b.create_block();
             let next = self.b.create_block();
@@ -708,8 +803,8 @@ impl Emitter<'_> {
             self.b.seal_block(cold);
             self.b.seal_block(next);
             self.b.switch_to_block(cold);
-            let pc = self.pc_plus(at + len);
-            self.exit(pc, i + 1, STATUS_END);
+            let pc = self.pc_plus(s.at.wrapping_add(s.len));
+            self.exit(pc, s.i + 1, STATUS_END, 0);
             self.b.switch_to_block(next);
         }
     }
@@ -722,7 +817,7 @@ impl Emitter<'_> {
     }
 
     fn alu(&mut self, op: AluOp, a: Value, b: Value) -> Value {
-        let ins = &mut self.b;
+        let ins = &mut *self.b;
         // Constants only the division arms need, created there so that other
         // operations do not emit them.
         let k = |ins: &mut FunctionBuilder, v: u32| ins.ins().iconst(I32, i64::from(v));
@@ -789,4 +884,14 @@ impl Emitter<'_> {
             }
         }
     }
+}
+
+/// Where an instruction sits: its index in its guest block, its byte offset
+/// from the region's entry, its length, and the block's instruction count.
+#[derive(Clone, Copy, Debug)]
+struct Site {
+    i: u32,
+    at: u32,
+    len: u32,
+    n: u32,
 }
