@@ -9,7 +9,7 @@ use avm_mmu::tlb::Access;
 use avm_mmu::{Engine, Exit, Machine};
 
 use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
-use crate::helpers::{JitCtx, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
+use crate::helpers::{JitCtx, MissSite, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
 use crate::translate::{static_successors, RegionBlock, Translator};
 
 /// Settings of the JIT.
@@ -45,7 +45,7 @@ pub const DEFAULT_THRESHOLD: u32 = 256;
 impl Default for JitConfig {
     fn default() -> Self {
         JitConfig {
-            threshold: DEFAULT_THRESHOLD,
+            threshold: std::env::var("AVM_THR").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_THRESHOLD),
             max_blocks: 8192,
             max_code_bytes: 32 << 20,
             crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),
@@ -297,7 +297,12 @@ impl JitEngine {
             let (start, ref block) = region[k];
             let targets: Vec<u32> = static_successors(&block.ops).map(|d| start.wrapping_add(d)).collect();
             for t in targets {
-                let seen = matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_)));
+                let min: u32 = std::env::var("AVM_RMIN").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+                let seen = match self.map.peek(t) {
+                    Some(Entry::Cold(n)) => n >= min,
+                    Some(Entry::Hot(_)) => true,
+                    _ => false,
+                };
                 if t / PAGE_SIZE != page || !seen || region.iter().any(|(o, _)| *o == t) || region.len() >= max_blocks {
                     continue;
                 }
@@ -404,7 +409,10 @@ impl JitEngine {
                     // block, starting with the access that missed, so the
                     // next boundary is where it would have been.
                     self.stats.side_exits += 1;
-                    let end = m.hart.instret + u64::from(self.ctx.rest);
+                    let site = MissSite::unpack(self.ctx.rest);
+                    m.hart.pc = pc.wrapping_add(site.at as u32);
+                    m.hart.instret += u64::from(site.retired);
+                    let end = m.hart.instret + u64::from(site.rest);
                     return self.interp.run_block(m, end.min(limit));
                 }
                 STATUS_EXIT => return self.ctx.exit.take(),

@@ -36,13 +36,42 @@ pub const STATUS_EXIT: u32 = 3;
 /// goes on.
 pub const STATUS_CONTINUE: u32 = 0;
 
-/// A load or store missed the inline TLB: `hart.pc` is that instruction,
-/// `instret` counts the instructions before it, the registers are written
-/// back, and [`JitCtx::rest`] says how many instructions of its guest block
-/// are left (this one included). The engine runs them in the interpreter,
-/// which performs the access the slow way (page walk, TLB fill, device,
-/// code-page write, fault).
+/// A load or store missed the inline TLB. The registers are written back,
+/// `hart.instret` is the count at the start of the instruction's guest
+/// block, and [`JitCtx::rest`] holds the packed [`MissSite`]: the engine
+/// sets `pc` and `instret` for that instruction and runs the rest of the
+/// guest block in the interpreter, which performs the access the slow way
+/// (page walk, TLB fill, device, code-page write, fault).
 pub const STATUS_MISS: u32 = 4;
+
+/// Where a side exit left compiled code, packed into one 32-bit constant so
+/// the miss path is a single jump: the instruction's byte offset from the
+/// region's entry (a region lies in one page: |at| < 4096), how many
+/// instructions of its guest block retired before it, and how many are
+/// left (both at most the block length cap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MissSite {
+    /// Byte offset of the instruction from the region's entry pc.
+    pub at: i32,
+    /// Instructions of the guest block before it.
+    pub retired: u32,
+    /// Instructions of the guest block from it to the end.
+    pub rest: u32,
+}
+
+const _: () = assert!(avm_interp::MAX_BLOCK_LEN < 128);
+
+impl MissSite {
+    /// Bits 0..14: `at + 8192`; 14..21: `retired`; 21..28: `rest`.
+    pub fn pack(self) -> u32 {
+        ((self.at + 8192) as u32 & 0x3fff) | (self.retired & 0x7f) << 14 | (self.rest & 0x7f) << 21
+    }
+
+    /// The inverse of [`MissSite::pack`].
+    pub fn unpack(v: u32) -> MissSite {
+        MissSite { at: (v & 0x3fff) as i32 - 8192, retired: (v >> 14) & 0x7f, rest: (v >> 21) & 0x7f }
+    }
+}
 
 /// What compiled code receives besides the machine: the RAM base for the
 /// inline fast path and a place for the helpers to leave a trap or exit.
@@ -58,7 +87,7 @@ pub struct JitCtx {
     /// Internal edges a region crossed in the call that just returned: extra
     /// block runs (statistics).
     pub chained: u64,
-    /// After [`STATUS_MISS`]: instructions left in the guest block.
+    /// After [`STATUS_MISS`]: the packed [`MissSite`].
     pub rest: u32,
     /// The trap of a block that returned [`STATUS_TRAP`].
     pub trap: Option<Trap>,
@@ -122,4 +151,20 @@ pub(crate) extern "C" fn jit_exec(m: *mut Machine, ctx: *mut JitCtx, word: u32, 
 /// Symbol names and addresses of the helpers, for `JITBuilder::symbol`.
 pub fn symbols() -> [(&'static str, *const u8); 1] {
     [("avm_jit_exec", jit_exec as *const u8)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MissSite;
+
+    #[test]
+    fn miss_site_packs_every_reachable_site() {
+        let len = avm_interp::MAX_BLOCK_LEN as u32;
+        for at in (-4094..4096).step_by(2) {
+            for retired in 0..len {
+                let site = MissSite { at, retired, rest: len - retired };
+                assert_eq!(MissSite::unpack(site.pack()), site);
+            }
+        }
+    }
 }

@@ -343,11 +343,13 @@ struct Emitter<'f, 'r> {
     /// How many of `blocks` control may jump to (all, or none without
     /// chaining).
     internal: usize,
-    /// Exit that stores `pc` and `instret` (params: pc, instret, status,
-    /// instructions left in the guest block for a side exit).
+    /// Exit that stores `pc` and `instret` (params: pc, instret, status).
     ret: Block,
     /// Exit after a helper that set `pc`/`instret` itself (param: status).
     ret_raw: Block,
+    /// Side exit of a load or store that missed the TLB (param: the packed
+    /// [`helpers::MissSite`]).
+    miss: Block,
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -388,12 +390,15 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let blocks = region.iter().map(|blk| (blk.rel, b.create_block(), blk.ops.len() as u32)).collect();
         let internal = if chaining { region.len() } else { 0 };
         let ret = b.create_block();
-        for t in [I32, I64, I32, I32] {
+        for t in [I32, I64, I32] {
             b.append_block_param(ret, t);
         }
         let ret_raw = b.create_block();
         b.append_block_param(ret_raw, I32);
         b.set_cold_block(ret_raw);
+        let miss = b.create_block();
+        b.append_block_param(miss, I32);
+        b.set_cold_block(miss);
 
         let mut e = Emitter {
             b,
@@ -416,6 +421,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             internal,
             ret,
             ret_raw,
+            miss,
         };
         if e.keep {
             e.load_named();
@@ -459,11 +465,11 @@ impl<'f, 'r> Emitter<'f, 'r> {
         // Every exit is emitted: the exits' predecessors are all known.
         self.b.seal_block(self.ret);
         self.b.seal_block(self.ret_raw);
+        self.b.seal_block(self.miss);
         self.b.switch_to_block(self.ret);
         let p = self.b.block_params(self.ret).to_vec();
         self.b.ins().store(state_flags(), p[0], self.m, OFF_PC);
         self.b.ins().store(state_flags(), p[1], self.m, OFF_INSTRET);
-        self.b.ins().store(state_flags(), p[3], self.ctx, OFF_CTX_REST);
         let chained = self.b.use_var(self.chained);
         self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
         self.b.ins().return_(&[p[2]]);
@@ -472,6 +478,18 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let status = self.b.block_params(self.ret_raw)[0];
         let chained = self.b.use_var(self.chained);
         self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
+        self.b.ins().return_(&[status]);
+
+        // A side exit leaves `instret` at the start of the guest block and
+        // the site in the context; the engine finishes `pc` and `instret`.
+        self.b.switch_to_block(self.miss);
+        let site = self.b.block_params(self.miss)[0];
+        let base = self.b.use_var(self.instret);
+        self.b.ins().store(state_flags(), base, self.m, OFF_INSTRET);
+        self.b.ins().store(state_flags(), site, self.ctx, OFF_CTX_REST);
+        let chained = self.b.use_var(self.chained);
+        self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
+        let status = self.iconst(STATUS_MISS);
         self.b.ins().return_(&[status]);
     }
 
@@ -526,16 +544,12 @@ impl<'f, 'r> Emitter<'f, 'r> {
     }
 
     /// Leave the function: registers, `pc`, `instret = base + retired`,
-    /// status, and for a side exit the instructions left in the block.
-    fn exit(&mut self, pc: Value, retired: u32, status: u32, rest: u32) {
+    /// status.
+    fn exit(&mut self, pc: Value, retired: u32, status: u32) {
         self.write_back();
         let instret = self.instret_plus(retired);
         let s = self.iconst(status);
-        let rest = self.iconst(rest);
-        self.b.ins().jump(
-            self.ret,
-            &[BlockArg::Value(pc), BlockArg::Value(instret), BlockArg::Value(s), BlockArg::Value(rest)],
-        );
+        self.b.ins().jump(self.ret, &[BlockArg::Value(pc), BlockArg::Value(instret), BlockArg::Value(s)]);
     }
 
     /// Continue at byte offset `rel` (from the entry) after the current
@@ -558,7 +572,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     fn leave(&mut self, rel: u32, target: Value, n: u32) {
         self.write_back();
         let Some(&(_, next, len)) = self.blocks[..self.internal].iter().find(|(r, _, _)| *r as u32 == rel) else {
-            self.exit(target, n, STATUS_END, 0);
+            self.exit(target, n, STATUS_END);
             return;
         };
         let done = self.instret_plus(n);
@@ -576,7 +590,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.seal_block(cont);
         self.b.seal_block(out);
         self.b.switch_to_block(out);
-        self.exit(target, n, STATUS_END, 0);
+        self.exit(target, n, STATUS_END);
         self.b.switch_to_block(cont);
         self.b.def_var(self.instret, done);
         let c = self.b.use_var(self.chained);
@@ -613,7 +627,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let target = self.pc_plus(next);
         let last = blk.ops[blk.ops.len() - 1].inst;
         if last.ends_block() {
-            self.exit(target, n, STATUS_END, 0);
+            self.exit(target, n, STATUS_END);
         } else {
             self.leave(next, target, n);
         }
@@ -685,7 +699,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
                 let target = self.b.ins().band_imm_u(sum, 0xffff_fffe);
                 let link = self.pc_plus(s.at.wrapping_add(s.len));
                 self.set(rd, link);
-                self.exit(target, s.n, STATUS_END, 0);
+                self.exit(target, s.n, STATUS_END);
                 return true;
             }
             // One in-order hart: nothing to order.
@@ -737,15 +751,14 @@ impl<'f, 'r> Emitter<'f, 'r> {
         // The side exit needs `m.hart.x` exact.
         self.write_back();
         let b = &mut self.b;
-        let page = b.ins().ushr_imm_u(addr, 12);
-        let idx = b.ins().band_imm_u(page, (avm_mmu::tlb::TLB_ENTRIES - 1) as i64);
+        // The entry's byte offset in its side: (page % TLB_ENTRIES) * 8.
+        let idx = b.ins().ushr_imm_u(addr, 12 - 3);
+        let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
         let idx = b.ins().uextend(I64, idx);
-        let scaled = b.ins().ishl_imm_u(idx, 3);
-        let entry = b.ins().iadd(self.m, scaled);
+        let entry = b.ins().iadd(self.m, idx);
         let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
         let last = if width > 1 { b.ins().iadd_imm_s(addr, i64::from(width - 1)) } else { addr };
-        let base = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
-        let want = b.ins().bor_imm_u(base, 1);
+        let want = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
         let hit = b.ins().icmp(IntCC::Equal, tag, want);
         let cont = b.create_block();
         let miss = b.create_block();
@@ -754,8 +767,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
         b.seal_block(cont);
         b.seal_block(miss);
         self.b.switch_to_block(miss);
-        let pc = self.pc_plus(s.at);
-        self.exit(pc, s.i, STATUS_MISS, s.n - s.i);
+        let site = self.iconst(s.packed());
+        self.b.ins().jump(self.miss, &[BlockArg::Value(site)]);
         self.b.switch_to_block(cont);
         self.forget_registers();
         let b = &mut self.b;
@@ -804,7 +817,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             self.b.seal_block(next);
             self.b.switch_to_block(cold);
             let pc = self.pc_plus(s.at.wrapping_add(s.len));
-            self.exit(pc, s.i + 1, STATUS_END, 0);
+            self.exit(pc, s.i + 1, STATUS_END);
             self.b.switch_to_block(next);
         }
     }
@@ -894,4 +907,12 @@ struct Site {
     at: u32,
     len: u32,
     n: u32,
+}
+
+impl Site {
+    /// The site of a side exit packed into one constant, so a miss path is
+    /// a single jump (see [`helpers::MissSite`]).
+    fn packed(self) -> u32 {
+        helpers::MissSite { at: self.at as i32, retired: self.i, rest: self.n - self.i }.pack()
+    }
 }

@@ -25,14 +25,24 @@
 pub const TLB_ENTRIES: usize = 256;
 
 /// One cached translation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(C)]
 pub struct TlbEntry {
-    /// `vaddr & !0xfff | 1` for a valid entry; 0 when empty (bit 0 is the
-    /// valid bit, so no address can match an empty entry).
+    /// The page's base address `vaddr & !0xfff` for a valid entry;
+    /// [`EMPTY_TAG`] when empty. The empty tag is not page-aligned, so no
+    /// page can match it, and a hit test is one compare.
     pub tag: u32,
     /// Add to a virtual address in this page to get its RAM offset.
     pub delta: u32,
+}
+
+/// Tag of an empty entry.
+pub const EMPTY_TAG: u32 = 1;
+
+impl Default for TlbEntry {
+    fn default() -> Self {
+        TlbEntry { tag: EMPTY_TAG, delta: 0 }
+    }
 }
 
 /// The three TLBs: data reads, data writes and instruction fetches.
@@ -78,7 +88,7 @@ impl Tlb {
     /// The tag a valid entry for this address holds.
     #[inline(always)]
     pub const fn tag(vaddr: u32) -> u32 {
-        (vaddr & !0xfff) | 1
+        vaddr & !0xfff
     }
 
     /// The entries of one access kind.
@@ -119,7 +129,7 @@ impl Tlb {
     pub fn drop_writes_to(&mut self, ram_offset: u32) {
         let page = ram_offset & !0xfff;
         for e in self.write.iter_mut() {
-            if e.tag != 0 && (e.tag & !0xfff).wrapping_add(e.delta) == page {
+            if e.tag != EMPTY_TAG && e.tag.wrapping_add(e.delta) == page {
                 *e = TlbEntry::default();
             }
         }
