@@ -93,6 +93,7 @@
 pub mod cache;
 pub mod crosscheck;
 pub mod engine;
+pub mod group;
 pub mod helpers;
 pub mod translate;
 

@@ -52,6 +52,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
+use crate::group::Group;
 use crate::helpers::{self, BlockFn, STATUS_CONTINUE, STATUS_END, STATUS_MISS};
 
 const I32: types::Type = types::I32;
@@ -286,7 +287,7 @@ fn keeps_registers(region: &[RegionBlock]) -> bool {
 const MAX_KEEP_INSTS: usize = 64;
 
 /// True if the instruction is translated as a call to `jit_exec`.
-fn is_exec(inst: Inst) -> bool {
+pub(crate) fn is_exec(inst: Inst) -> bool {
     !matches!(
         inst,
         Inst::AluImm { .. }
@@ -350,6 +351,12 @@ struct Emitter<'f, 'r> {
     /// Side exit of a load or store that missed the TLB (param: the packed
     /// [`helpers::MissSite`]).
     miss: Block,
+    /// The current guest block's access groups ([`crate::group`]): the
+    /// group of each instruction, the groups, and each group's host address
+    /// of `base + min` once its check is emitted.
+    member: Vec<Option<usize>>,
+    groups: Vec<Group>,
+    group_host: Vec<Option<Value>>,
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -422,6 +429,9 @@ impl<'f, 'r> Emitter<'f, 'r> {
             ret,
             ret_raw,
             miss,
+            member: Vec::new(),
+            groups: Vec::new(),
+            group_host: Vec::new(),
         };
         if e.keep {
             e.load_named();
@@ -545,8 +555,14 @@ impl<'f, 'r> Emitter<'f, 'r> {
 
     /// Leave the function: registers, `pc`, `instret = base + retired`,
     /// status.
+    ///
+    /// An exit may sit on a cold side path (a store that finds
+    /// `m.stop_block` set) while the main path goes on: the dirty set is
+    /// the main path's and stays as it was.
     fn exit(&mut self, pc: Value, retired: u32, status: u32) {
+        let dirty = self.dirty;
         self.write_back();
+        self.dirty = dirty;
         let instret = self.instret_plus(retired);
         let s = self.iconst(status);
         self.b.ins().jump(self.ret, &[BlockArg::Value(pc), BlockArg::Value(instret), BlockArg::Value(s)]);
@@ -601,6 +617,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
 
     /// Emit one guest block (the current Cranelift block is its own).
     fn guest_block(&mut self, blk: &RegionBlock) {
+        (self.member, self.groups) = crate::group::plan(blk.ops);
+        self.group_host = vec![None; self.groups.len()];
         let rel = blk.rel as u32;
         let n = blk.ops.len() as u32;
         let mut at = 0u32;
@@ -778,31 +796,103 @@ impl<'f, 'r> Emitter<'f, 'r> {
         b.ins().iadd(self.ram, off)
     }
 
+    /// The check of access group `g` (see [`crate::group`]), at its first
+    /// access `s`: both ends of `[base + min, base + min + span)` hit the TLB
+    /// on every side the group uses, with one delta. Returns the host address
+    /// of `base + min`; on failure, the side exit of the first access.
+    fn group_check(&mut self, g: usize, s: Site) -> Value {
+        let Group { base, min, span, reads, writes, .. } = self.groups[g].clone();
+        // The side exit needs `m.hart.x` exact.
+        self.write_back();
+        let base = self.reg(base);
+        let lo = self.b.ins().iadd_imm_s(base, i64::from(min));
+        let hi = self.b.ins().iadd_imm_s(lo, i64::from(span - 1));
+        let sides = [(reads, OFF_TLB_READ), (writes, OFF_TLB_WRITE)];
+        let mut ok: Option<Value> = None;
+        let mut delta: Option<Value> = None;
+        for (_, side) in sides.into_iter().filter(|(used, _)| *used) {
+            for addr in [lo, hi] {
+                let b = &mut self.b;
+                let idx = b.ins().ushr_imm_u(addr, 12 - 3);
+                let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
+                let idx = b.ins().uextend(I64, idx);
+                let entry = b.ins().iadd(self.m, idx);
+                let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
+                let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+                let mut hit = b.ins().icmp(IntCC::Equal, tag, want);
+                let d = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
+                match delta {
+                    Some(d0) => {
+                        let same = b.ins().icmp(IntCC::Equal, d, d0);
+                        hit = b.ins().band(hit, same);
+                    }
+                    None => delta = Some(d),
+                }
+                ok = Some(match ok {
+                    Some(all) => b.ins().band(all, hit),
+                    None => hit,
+                });
+            }
+        }
+        let (Some(ok), Some(delta)) = (ok, delta) else { unreachable!("a group has at least one access") };
+        let cont = self.b.create_block();
+        let miss = self.b.create_block();
+        self.b.set_cold_block(miss);
+        self.b.ins().brif(ok, cont, &[], miss, &[]);
+        self.b.seal_block(cont);
+        self.b.seal_block(miss);
+        self.b.switch_to_block(miss);
+        let site = self.iconst(s.packed());
+        self.b.ins().jump(self.miss, &[BlockArg::Value(site)]);
+        self.b.switch_to_block(cont);
+        self.forget_registers();
+        let off = self.b.ins().iadd(lo, delta);
+        let off = self.b.ins().uextend(I64, off);
+        self.b.ins().iadd(self.ram, off)
+    }
+
+    /// The host address of an access, as a base and a displacement: its
+    /// group's (checking the group at its first access), or its own
+    /// single-access check.
+    fn host(&mut self, side: i32, rs1: Reg, offset: i32, width: u32, s: Site) -> (Value, i32) {
+        let Some(g) = self.member.get(s.i as usize).copied().flatten() else {
+            let base = self.reg(rs1);
+            let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
+            return (self.tlb_access(side, addr, width, s), 0);
+        };
+        let min = self.groups[g].min;
+        let host = match self.group_host[g] {
+            Some(host) => host,
+            None => {
+                let host = self.group_check(g, s);
+                self.group_host[g] = Some(host);
+                host
+            }
+        };
+        (host, offset - min)
+    }
+
     fn load(&mut self, op: LoadOp, rd: Reg, rs1: Reg, offset: i32, s: Site) {
-        let base = self.reg(rs1);
-        let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
-        let host = self.tlb_access(OFF_TLB_READ, addr, op.width(), s);
+        let (host, disp) = self.host(OFF_TLB_READ, rs1, offset, op.width(), s);
         let f = ram_flags();
         let v = match op {
-            LoadOp::Lb => self.b.ins().sload8(I32, f, host, 0),
-            LoadOp::Lbu => self.b.ins().uload8(I32, f, host, 0),
-            LoadOp::Lh => self.b.ins().sload16(I32, f, host, 0),
-            LoadOp::Lhu => self.b.ins().uload16(I32, f, host, 0),
-            LoadOp::Lw => self.b.ins().load(I32, f, host, 0),
+            LoadOp::Lb => self.b.ins().sload8(I32, f, host, disp),
+            LoadOp::Lbu => self.b.ins().uload8(I32, f, host, disp),
+            LoadOp::Lh => self.b.ins().sload16(I32, f, host, disp),
+            LoadOp::Lhu => self.b.ins().uload16(I32, f, host, disp),
+            LoadOp::Lw => self.b.ins().load(I32, f, host, disp),
         };
         self.set(rd, v);
     }
 
     fn store(&mut self, op: StoreOp, rs1: Reg, rs2: Reg, offset: i32, s: Site) {
-        let base = self.reg(rs1);
+        let (host, disp) = self.host(OFF_TLB_WRITE, rs1, offset, op.width(), s);
         let value = self.reg(rs2);
-        let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
-        let host = self.tlb_access(OFF_TLB_WRITE, addr, op.width(), s);
         let f = ram_flags();
         match op {
-            StoreOp::Sb => self.b.ins().istore8(f, value, host, 0),
-            StoreOp::Sh => self.b.ins().istore16(f, value, host, 0),
-            StoreOp::Sw => self.b.ins().store(f, value, host, 0),
+            StoreOp::Sb => self.b.ins().istore8(f, value, host, disp),
+            StoreOp::Sh => self.b.ins().istore16(f, value, host, disp),
+            StoreOp::Sw => self.b.ins().store(f, value, host, disp),
         };
         if self.may_stop {
             // A plain RAM write never sets `m.stop_block`, but a helper

@@ -516,3 +516,154 @@ fn chained_blocks_limits_and_invalidation() {
         }
     }
 }
+
+/// Regression: a store after a helper call checks `m.stop_block` and leaves
+/// on a cold path that writes the registers back. That write-back used to
+/// clear the main path's dirty set, so a register written before the store
+/// (and after the previous write-back) was never stored at the block's end.
+/// Grouped stores, which do not write back themselves, exposed it.
+#[test]
+fn stop_check_exit_keeps_dirty_registers() {
+    use avm_isa::{AmoOp, BranchOp};
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S1, DATA);
+    a.li(S0, 50);
+    let top = a.here();
+    a.inst(Inst::Amo { op: AmoOp::Add, rd: A2, rs1: S1, rs2: A1, aqrl: 0 });
+    a.addi(A3, A3, 5);
+    a.store(StoreOp::Sw, A3, S1, 16);
+    a.addi(A4, A4, 7);
+    a.store(StoreOp::Sw, A4, S1, 20);
+    a.alu(AluOp::Xor, A5, A5, A4);
+    a.addi(S0, S0, -1);
+    a.branch_label(BranchOp::Bne, S0, Reg::ZERO, top);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    for threshold in [0, 1, 8] {
+        let (mj, exit, stats) = run_both_with(&m, &[100_000], config(threshold));
+        assert_eq!(exit, halt());
+        assert_eq!(mj.hart.x[14], 350, "a4 after 50 iterations");
+        assert!(stats.blocks_run_compiled > 40, "{stats:?}");
+    }
+}
+
+/// Access groups ([`avm_jit::group`]): several accesses through one base
+/// register share one TLB check covering both ends of their span. Under
+/// Sv32, virtual pages 0 and 1 map to frames that are not consecutive
+/// (the check must fail and leave before the group's first access), pages
+/// 1 and 2 to consecutive frames (the check may pass for a span across
+/// them). Accesses are misaligned and cross pages; limits land everywhere.
+#[test]
+fn access_groups_across_pages() {
+    use avm_isa::BranchOp;
+    const PT: u32 = RAM_BASE + 0x4_0000;
+    const PT2: u32 = RAM_BASE + 0x4_1000;
+    let pte = |pa: u32, flags: u32| ((pa >> 12) << 10) | flags;
+    let (v, r, w, x) = (1, 2, 4, 8);
+    let va = 0x4000_0000u32;
+
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    let s_entry = a.new_label();
+    a.la(T0, s_entry);
+    a.csrw(avm_isa::csr::MEPC, T0);
+    a.li(T0, 1 << 11); // MPP = S
+    a.csrw(avm_isa::csr::MSTATUS, T0);
+    a.li(T0, (1 << 31) | (PT >> 12));
+    a.csrw(avm_isa::csr::SATP, T0);
+    a.inst(Inst::Mret);
+    a.bind(s_entry);
+    a.li(A0, 0x1234_5678);
+    a.li(S11, 0);
+    a.li(T1, 40);
+    let top = a.here();
+    // Base near the end of page 0 (odd iterations) or page 1 (even ones).
+    a.alu_imm(AluImmOp::Andi, T0, T1, 1);
+    a.alu_imm(AluImmOp::Slli, T0, T0, 12);
+    a.li(S0, va + 0x1ff0);
+    a.alu(AluOp::Sub, S0, S0, T0);
+    a.store(StoreOp::Sw, A0, S0, 0);
+    a.load(LoadOp::Lw, A1, S0, 8);
+    a.addi(A0, A0, 0x111);
+    a.store(StoreOp::Sw, A0, S0, 14); // crosses the page end, misaligned
+    a.load(LoadOp::Lhu, A2, S0, 15);
+    a.store(StoreOp::Sb, A1, S0, 19);
+    a.load(LoadOp::Lw, A3, S0, 16);
+    a.alu(AluOp::Add, A5, A5, A1);
+    a.alu(AluOp::Xor, A5, A5, A2);
+    a.alu(AluOp::Add, A5, A5, A3);
+    a.addi(T1, T1, -1);
+    a.branch_label(BranchOp::Bne, T1, Reg::ZERO, top);
+    finish(&mut a, h);
+    let program = a.finish().expect("assembles");
+
+    let mut m = machine(&program, RAM);
+    let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, v | r | w | x));
+    put(PT + 4 * (va >> 22), pte(PT2, v));
+    put(PT2, pte(DATA + 0x3000, v | r | w)); // page 0
+    put(PT2 + 4, pte(DATA, v | r | w)); // page 1
+    put(PT2 + 8, pte(DATA + 0x1000, v | r | w)); // page 2, right after page 1's frame
+    for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
+        let (_, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+        if threshold <= 1 {
+            assert!(stats.blocks_run_compiled > 20 && stats.side_exits > 10, "{stats:?}");
+        }
+    }
+    let limits: Vec<u64> = (1..400).map(|i| i * 3).collect();
+    for threshold in [0, 8] {
+        let _ = run_both_with(&m, &limits, config(threshold));
+    }
+}
+
+/// Regions: a loop whose body is several blocks (an inner `if`, a call into
+/// a leaf and back) is compiled into one function in which control stays
+/// between those blocks, under many small limits and to the end.
+#[test]
+fn regions_run_loops_inside_compiled_code() {
+    use avm_isa::BranchOp;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    let leaf = a.new_label();
+    let skip = a.new_label();
+    let done = a.new_label();
+    a.li(S0, 3000);
+    a.li(S1, DATA);
+    let top = a.here();
+    a.alu_imm(AluImmOp::Andi, T0, S0, 3);
+    a.branch_label(BranchOp::Beq, T0, Reg::ZERO, skip);
+    a.addi(A2, A2, 3);
+    a.store(StoreOp::Sw, A2, S1, 0);
+    a.bind(skip);
+    a.jal_label(Reg::RA, leaf);
+    a.load(LoadOp::Lw, A3, S1, 0);
+    a.alu(AluOp::Add, A5, A5, A3);
+    a.addi(S0, S0, -1);
+    a.branch_label(BranchOp::Bne, S0, Reg::ZERO, top);
+    a.j(done);
+    a.bind(leaf);
+    a.alu(AluOp::Xor, A4, A4, S0);
+    a.inst(Inst::Jalr { rd: Reg::ZERO, rs1: Reg::RA, offset: 0 });
+    a.bind(done);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    for threshold in [1, 8, 64] {
+        let (_, exit, stats) = run_both_with(&m, &[u64::MAX], config(threshold));
+        assert_eq!(exit, halt());
+        // Blocks of the loop ran inside one compiled call: more compiled
+        // block runs than calls into compiled code can explain.
+        assert!(stats.region_blocks > stats.blocks_compiled, "{stats:?}");
+        assert!(stats.blocks_run_compiled > 9000, "{stats:?}");
+        let mut rng = Rng(0x5e91 + u64::from(threshold));
+        let mut limits = Vec::new();
+        let mut at = 0;
+        while at < 30_000 {
+            at += 1 + rng.below(40);
+            limits.push(at);
+        }
+        let (_, exit, _) = run_both_with(&m, &limits, config(threshold));
+        assert!(matches!(exit, Exit::InstructionLimit) || exit == halt());
+    }
+}
