@@ -286,6 +286,20 @@ fn keeps_registers(region: &[RegionBlock]) -> bool {
 /// Largest region that keeps registers in variables.
 const MAX_KEEP_INSTS: usize = 64;
 
+/// The register an inline instruction writes, as a bit.
+fn regs_written(inst: Inst) -> u32 {
+    match inst {
+        Inst::AluImm { rd, .. }
+        | Inst::Load { rd, .. }
+        | Inst::Jalr { rd, .. }
+        | Inst::Alu { rd, .. }
+        | Inst::Lui { rd, .. }
+        | Inst::Auipc { rd, .. }
+        | Inst::Jal { rd, .. } => 1 << rd.idx(),
+        _ => 0,
+    }
+}
+
 /// True if the instruction is translated as a call to `jit_exec`.
 pub(crate) fn is_exec(inst: Inst) -> bool {
     !matches!(
@@ -321,6 +335,8 @@ struct Emitter<'f, 'r> {
     /// Registers the region names: loaded in the prologue and again after a
     /// helper call.
     named: u32,
+    /// Registers the region's inline instructions write.
+    written: u32,
     /// Bit r: `vars[r]` differs from `m.hart.x[r]`.
     dirty: u32,
     /// Bit r: `vars[r]` holds the guest register.
@@ -382,6 +398,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let (m, ctx, pc) = (params[0], params[1], params[2]);
         let ops = || region.iter().flat_map(|blk| blk.ops.iter());
         let named = ops().fold(0, |acc, op| acc | regs_named(op.inst)) & !1;
+        let written = ops().fold(0, |acc, op| acc | regs_written(op.inst)) & !1;
         let has_exec = ops().any(|op| is_exec(op.inst));
         let has_mem = ops().any(|op| matches!(op.inst, Inst::Load { .. } | Inst::Store { .. }));
 
@@ -417,6 +434,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             exec_fn,
             vars,
             named,
+            written,
             dirty: 0,
             loaded: 0,
             keep: keeps_registers(region),
@@ -478,6 +496,9 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.seal_block(self.miss);
         self.b.switch_to_block(self.ret);
         let p = self.b.block_params(self.ret).to_vec();
+        if self.keep {
+            self.store_written();
+        }
         self.b.ins().store(state_flags(), p[0], self.m, OFF_PC);
         self.b.ins().store(state_flags(), p[1], self.m, OFF_INSTRET);
         let chained = self.b.use_var(self.chained);
@@ -494,6 +515,9 @@ impl<'f, 'r> Emitter<'f, 'r> {
         // the site in the context; the engine finishes `pc` and `instret`.
         self.b.switch_to_block(self.miss);
         let site = self.b.block_params(self.miss)[0];
+        if self.keep {
+            self.store_written();
+        }
         let base = self.b.use_var(self.instret);
         self.b.ins().store(state_flags(), base, self.m, OFF_INSTRET);
         self.b.ins().store(state_flags(), site, self.ctx, OFF_CTX_REST);
@@ -537,7 +561,14 @@ impl<'f, 'r> Emitter<'f, 'r> {
     }
 
     /// Store every dirty register to `m.hart.x`; from here on they agree.
+    ///
+    /// With `keep` this is left to the exits (see [`Emitter::store_written`]):
+    /// registers stay in host registers, and the main path of a loop stores
+    /// nothing.
     fn write_back(&mut self) {
+        if self.keep {
+            return;
+        }
         for i in 1..32 {
             if self.dirty & (1 << i) != 0 {
                 let v = self.b.use_var(self.vars[i]);
@@ -545,6 +576,20 @@ impl<'f, 'r> Emitter<'f, 'r> {
             }
         }
         self.dirty = 0;
+    }
+
+    /// With `keep`: store every register the region writes. Their variables
+    /// are defined everywhere (loaded in the prologue), so this is exact on
+    /// every path; an unchanged register stores the value it already had.
+    /// In the shared exit blocks, `use_var` makes each register a block
+    /// parameter that every exit site passes.
+    fn store_written(&mut self) {
+        for i in 1..32 {
+            if self.written & (1 << i) != 0 {
+                let v = self.b.use_var(self.vars[i]);
+                self.b.ins().store(state_flags(), v, self.m, OFF_X + 4 * i as i32);
+            }
+        }
     }
 
     /// instret at the start of the current guest block plus `k`.
@@ -730,7 +775,12 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// Hand one instruction to the interpreter's `execute` (see
     /// `helpers::jit_exec`).
     fn exec(&mut self, s: Site, word: u32) {
-        self.write_back();
+        // The helper reads and writes `m.hart.x`.
+        if self.keep {
+            self.store_written();
+        } else {
+            self.write_back();
+        }
         let instret = self.instret_plus(s.i);
         self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
         let pc = self.pc_plus(s.at);

@@ -22,7 +22,7 @@
 //! on; it can never make them diverge.
 
 /// Number of entries per access kind (a power of two).
-pub const TLB_ENTRIES: usize = 256;
+pub const TLB_ENTRIES: usize = 4096;
 
 /// One cached translation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -46,7 +46,10 @@ impl Default for TlbEntry {
 }
 
 /// The three TLBs: data reads, data writes and instruction fetches.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Equality and hashing cover the entries only: `filled` is bookkeeping
+/// for [`Tlb::flush`].
+#[derive(Clone, Debug)]
 #[repr(C)]
 pub struct Tlb {
     /// Entries for loads (and the read half of nothing else).
@@ -55,7 +58,12 @@ pub struct Tlb {
     pub write: [TlbEntry; TLB_ENTRIES],
     /// Entries for instruction fetch.
     pub fetch: [TlbEntry; TLB_ENTRIES],
+    /// Entries filled since the last flush (`side * TLB_ENTRIES + index`),
+    /// so a flush clears those instead of all `3 * TLB_ENTRIES`.
+    filled: Vec<u16>,
 }
+
+const _: () = assert!(3 * TLB_ENTRIES <= u16::MAX as usize + 1);
 
 impl Default for Tlb {
     fn default() -> Self {
@@ -63,7 +71,24 @@ impl Default for Tlb {
             read: [TlbEntry::default(); TLB_ENTRIES],
             write: [TlbEntry::default(); TLB_ENTRIES],
             fetch: [TlbEntry::default(); TLB_ENTRIES],
+            filled: Vec::new(),
         }
+    }
+}
+
+impl PartialEq for Tlb {
+    fn eq(&self, other: &Tlb) -> bool {
+        self.read == other.read && self.write == other.write && self.fetch == other.fetch
+    }
+}
+
+impl Eq for Tlb {}
+
+impl std::hash::Hash for Tlb {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.read.hash(state);
+        self.write.hash(state);
+        self.fetch.hash(state);
     }
 }
 
@@ -111,18 +136,38 @@ impl Tlb {
 
     /// Remember that `vaddr`'s page maps to the RAM page at `ram_offset`.
     pub fn fill(&mut self, access: Access, vaddr: u32, ram_offset: u32) {
-        let side = match access {
-            Access::Read => &mut self.read,
-            Access::Write => &mut self.write,
-            Access::Fetch => &mut self.fetch,
+        let (side, n) = match access {
+            Access::Read => (&mut self.read, 0),
+            Access::Write => (&mut self.write, 1),
+            Access::Fetch => (&mut self.fetch, 2),
         };
-        side[Self::index(vaddr)] =
-            TlbEntry { tag: Self::tag(vaddr), delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff) };
+        let index = Self::index(vaddr);
+        if side[index].tag == EMPTY_TAG {
+            self.filled.push((n * TLB_ENTRIES + index) as u16);
+        }
+        side[index] = TlbEntry { tag: Self::tag(vaddr), delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff) };
     }
 
-    /// Forget every translation.
+    /// Forget every translation. Only entries filled since the last flush
+    /// can be valid, so only those are cleared (every entry once many are
+    /// filled).
     pub fn flush(&mut self) {
-        *self = Tlb::default();
+        if self.filled.len() > TLB_ENTRIES / 4 {
+            for e in self.read.iter_mut().chain(self.write.iter_mut()).chain(self.fetch.iter_mut()) {
+                *e = TlbEntry::default();
+            }
+        } else {
+            for &code in &self.filled {
+                let (side, index) = (usize::from(code) / TLB_ENTRIES, usize::from(code) % TLB_ENTRIES);
+                let entry = match side {
+                    0 => &mut self.read[index],
+                    1 => &mut self.write[index],
+                    _ => &mut self.fetch[index],
+                };
+                *entry = TlbEntry::default();
+            }
+        }
+        self.filled.clear();
     }
 
     /// Drop write entries that point at the RAM page holding `ram_offset`.
@@ -131,6 +176,39 @@ impl Tlb {
         for e in self.write.iter_mut() {
             if e.tag != EMPTY_TAG && e.tag.wrapping_add(e.delta) == page {
                 *e = TlbEntry::default();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_forgets_every_fill_few_or_many() {
+        for fills in [1u32, 7, TLB_ENTRIES as u32 / 4 + 1, 3 * TLB_ENTRIES as u32] {
+            let mut tlb = Tlb::default();
+            for k in 0..fills {
+                let access = [Access::Read, Access::Write, Access::Fetch][k as usize % 3];
+                // Refilling a slot with another page must not be forgotten either.
+                tlb.fill(access, k.wrapping_mul(0x1000), 0x2000);
+                tlb.fill(access, k.wrapping_mul(0x1000).wrapping_add(0x100_0000), 0x3000);
+            }
+            tlb.drop_writes_to(0x3000);
+            assert_ne!(tlb, Tlb::default());
+            tlb.flush();
+            assert_eq!(tlb, Tlb::default(), "{fills} fills");
+            assert!(tlb.lookup(Access::Read, 0, 4).is_none());
+        }
+    }
+
+    #[test]
+    fn empty_entries_match_no_address() {
+        let tlb = Tlb::default();
+        for vaddr in [0, 1, 0xfff, 0x1000, 0xffff_f000, 0xffff_ffff] {
+            for access in [Access::Read, Access::Write, Access::Fetch] {
+                assert!(tlb.lookup(access, vaddr, 1).is_none());
             }
         }
     }
