@@ -45,7 +45,7 @@ pub const DEFAULT_THRESHOLD: u32 = 256;
 impl Default for JitConfig {
     fn default() -> Self {
         JitConfig {
-            threshold: std::env::var("AVM_THR").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_THRESHOLD),
+            threshold: DEFAULT_THRESHOLD,
             max_blocks: 8192,
             max_code_bytes: 32 << 20,
             crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),

@@ -373,6 +373,11 @@ struct Emitter<'f, 'r> {
     member: Vec<Option<usize>>,
     groups: Vec<Group>,
     group_host: Vec<Option<Value>>,
+    /// Per instruction of the current guest block: store its result at
+    /// once (see [`Emitter::last_definitions`]); and the instruction being
+    /// emitted.
+    store_now: Vec<bool>,
+    cur: usize,
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -450,6 +455,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
             member: Vec::new(),
             groups: Vec::new(),
             group_host: Vec::new(),
+            store_now: Vec::new(),
+            cur: 0,
         };
         if e.keep {
             e.load_named();
@@ -557,7 +564,13 @@ impl<'f, 'r> Emitter<'f, 'r> {
         }
         self.b.def_var(self.vars[i], v);
         self.loaded |= 1 << i;
-        self.dirty |= 1 << i;
+        if !self.keep && self.store_now.get(self.cur).copied().unwrap_or(false) {
+            // The last definition before the next write-back: store it now,
+            // so the value need not stay live until then.
+            self.b.ins().store(state_flags(), v, self.m, OFF_X + 4 * i as i32);
+        } else {
+            self.dirty |= 1 << i;
+        }
     }
 
     /// Store every dirty register to `m.hart.x`; from here on they agree.
@@ -663,6 +676,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// Emit one guest block (the current Cranelift block is its own).
     fn guest_block(&mut self, blk: &RegionBlock) {
         (self.member, self.groups) = crate::group::plan(blk.ops);
+        self.store_now = self.last_definitions(blk.ops);
         self.group_host = vec![None; self.groups.len()];
         let rel = blk.rel as u32;
         let n = blk.ops.len() as u32;
@@ -679,6 +693,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
                 ]),
             };
             let site = Site { i: i as u32, at: rel.wrapping_add(at), len, n };
+            self.cur = i;
             if self.inst(op.inst, site, word) {
                 return;
             }
@@ -694,6 +709,33 @@ impl<'f, 'r> Emitter<'f, 'r> {
         } else {
             self.leave(next, target, n);
         }
+    }
+
+    /// For each instruction of a block: whether it writes a register that no
+    /// later instruction writes before the next write-back point (a load or
+    /// store with its own TLB check, the first access of a group, a helper
+    /// call; the block's end). Such a value is stored when it is computed
+    /// rather than at the write-back: its live range then ends at its last
+    /// use. Keeping every written register live to the next write-back made
+    /// long ALU sequences spill, and register allocation is most of the
+    /// compile time (~2 µs per instruction for 20 live registers against
+    /// ~0.3 µs).
+    fn last_definitions(&self, ops: &[Op]) -> Vec<bool> {
+        let write_back_at = |k: usize| {
+            let inst = ops[k].inst;
+            is_exec(inst)
+                || (matches!(inst, Inst::Load { .. } | Inst::Store { .. })
+                    && self.member[k].is_none_or(|g| self.groups[g].first == k))
+        };
+        (0..ops.len())
+            .map(|i| {
+                let rd = regs_written(ops[i].inst) & !1;
+                rd != 0
+                    && (i + 1..ops.len())
+                        .take_while(|&j| !write_back_at(j))
+                        .all(|j| regs_written(ops[j].inst) & rd == 0)
+            })
+            .collect()
     }
 
     /// Emit one instruction. Returns true if it ended the guest block (a
