@@ -297,12 +297,7 @@ impl JitEngine {
             let (start, ref block) = region[k];
             let targets: Vec<u32> = static_successors(&block.ops).map(|d| start.wrapping_add(d)).collect();
             for t in targets {
-                let min: u32 = std::env::var("AVM_RMIN").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-                let seen = match self.map.peek(t) {
-                    Some(Entry::Cold(n)) => n >= min,
-                    Some(Entry::Hot(_)) => true,
-                    _ => false,
-                };
+                let seen = matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_)));
                 if t / PAGE_SIZE != page || !seen || region.iter().any(|(o, _)| *o == t) || region.len() >= max_blocks {
                     continue;
                 }
