@@ -6,7 +6,8 @@
 //!   at most [`MAX_SAMPLE_BLOCKS`] of them is compiled by a fresh translator per
 //!   iteration (its creation is not timed). Throughput is in guest instructions,
 //!   and a table printed first gives µs per guest instruction by block length, so
-//!   one sees whether the cost grows linearly with the length.
+//!   one sees whether the cost grows linearly with the length, and the median
+//!   over blocks of µs per instruction.
 //! - `compile-synthetic/{alu,mem}/N`: blocks of N (1..64) ALU instructions or N
 //!   loads/stores, the two extremes of real code.
 //! - `metering/<workload>`: a whole run on the JIT with a warm code cache, with
@@ -112,7 +113,35 @@ fn print_by_length(name: &str, samples: &[Sample]) {
             .unwrap_or_default();
         line += &format!(" len {lo}-{hi}: {:.2} µs/insn ({} blocks)", best.as_secs_f64() * 1e6 / n as f64, sel.len());
     }
+    line += &format!("; median block {:.2} µs/insn", median_per_insn(samples));
     println!("{line}");
+}
+
+/// The median over blocks of (compile time / instructions), each block's
+/// time the best of three compiles (translator warmed up first).
+fn median_per_insn(samples: &[Sample]) -> f64 {
+    let mut t = Translator::new().expect("host supported");
+    if let Some(s) = samples.first() {
+        black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
+    }
+    let mut per: Vec<f64> = samples
+        .iter()
+        .map(|s| {
+            let best = (0..3)
+                .map(|_| {
+                    let start = Instant::now();
+                    black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            best.as_secs_f64() * 1e6 / s.ops.len() as f64
+        })
+        .collect();
+    // SAFETY: nothing compiled here is ever called.
+    unsafe { t.free() };
+    per.sort_by(f64::total_cmp);
+    per.get(per.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn bench_compile(c: &mut Criterion) {

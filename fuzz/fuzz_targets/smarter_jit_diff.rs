@@ -5,8 +5,10 @@
 //! [`avm_testgen::generate_from_bytes`] (trap handlers, privilege changes,
 //! Sv32, atomics, CSRs, compressed and self-modifying code).
 //!
-//! Oracle: the interpreter, the JIT at threshold 0 (every block compiled)
-//! and the JIT at its default threshold (tiering) run the program one-shot
+//! Oracle: the interpreter, the JIT at threshold 0 (every block compiled,
+//! single-block regions: successors have not run yet), at threshold 3
+//! (regions of blocks that already ran: loops inside compiled code) and at
+//! its default threshold (tiering) run the program one-shot
 //! and must agree ([`avm_testgen::run_engines`]); then the same engines run
 //! it again on fresh machines with the budget cut into slices, so limits land
 //! mid-block, and must match the one-shot result. The second run reuses the
@@ -38,10 +40,11 @@ fuzz_target!(|data: &[u8]| {
 
     let mut interp = Interpreter::new();
     let mut eager = JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() });
+    let mut warm = JitEngine::new(JitConfig { threshold: 3, ..JitConfig::default() });
     let mut tiered = JitEngine::new(JitConfig::default());
-    let expected = run_engines(setup, limit, &mut [&mut interp, &mut eager, &mut tiered])
+    let expected = run_engines(setup, limit, &mut [&mut interp, &mut eager, &mut warm, &mut tiered])
         .unwrap_or_else(|d| fail(&program, limit, &[], &d));
-    let sliced = run_engines_sliced(setup, limit, &slices, &mut [&mut interp, &mut eager, &mut tiered])
+    let sliced = run_engines_sliced(setup, limit, &slices, &mut [&mut interp, &mut eager, &mut warm, &mut tiered])
         .unwrap_or_else(|d| fail(&program, limit, &slices, &d));
     compare(&expected, &sliced).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
 });

@@ -34,12 +34,14 @@ pub struct JitConfig {
 }
 
 /// Default [`JitConfig::threshold`]. Compiling a block costs roughly what
-/// interpreting it several thousand times does (`benches/jit.rs`), so only
-/// blocks that have proved hot are compiled. Measured side by side (ecdsa
-/// example): threshold 16 compiles 880 blocks in ~255 ms and runs at
-/// ~290 MIPS end to end; 256 compiles 237 blocks in ~133 ms and runs at
-/// ~410 MIPS; 2048 gains little more. Loops with a few hundred iterations or
-/// more still get compiled code.
+/// interpreting it a thousand times does (`benches/jit.rs`), so only blocks
+/// that have proved hot are compiled. Measured end to end with `avm exec`
+/// (best of five, regions and access groups in place): on ecdsa, threshold
+/// 32 compiles for 79 ms and runs at ~1000 MIPS, 256 for 56 ms at ~1160
+/// MIPS, 1024 for 40 ms at ~1140 MIPS, 4096 for 16 ms at ~930 MIPS; keccak
+/// slows from ~2360 to ~1830 MIPS between 32 and 4096, sieve does not care.
+/// Between 128 and 1024 the differences are within noise; loops with a few
+/// hundred iterations or more still get compiled code.
 pub const DEFAULT_THRESHOLD: u32 = 256;
 
 impl Default for JitConfig {
@@ -339,6 +341,7 @@ impl JitEngine {
             self.translator = Translator::new().ok().map(|mut t| {
                 // The crosscheck compares after every block: no loops inside.
                 t.set_chaining(!self.config.crosscheck);
+                t.set_metering(self.config.metering);
                 t
             });
             self.no_translator = self.translator.is_none();

@@ -23,8 +23,10 @@ use avm_mmu::{Exit, Machine, Trap};
 /// are mapped.
 pub type BlockFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx, u32) -> u32;
 
-/// A block ran to its end (or stopped early after a store to a code page):
-/// `hart.pc` and `hart.instret` are set, the dispatcher continues.
+/// Compiled code left its region (a branch or jump out, `jalr`, a system
+/// instruction, a budget too small for the next block, or a store after a
+/// helper that set `m.stop_block`): `hart.pc` and `hart.instret` are set,
+/// the dispatcher continues.
 pub const STATUS_END: u32 = 1;
 /// An instruction faulted: `hart.pc` is the faulting instruction, `instret`
 /// counts the instructions before it, [`JitCtx::trap`] holds the trap.

@@ -143,6 +143,8 @@ pub struct Translator {
     /// Branches inside a region jump inside the function (see
     /// [`Translator::set_chaining`]).
     chaining: bool,
+    /// Internal edges check the budget (see [`Translator::set_metering`]).
+    metering: bool,
 }
 
 impl Translator {
@@ -181,7 +183,15 @@ impl Translator {
         exec_sig.returns.push(AbiParam::new(I32));
         let exec_fn = module.declare_function("avm_jit_exec", Linkage::Import, &exec_sig).map_err(|e| err(&e))?;
         let ctx = module.make_context();
-        Ok(Translator { module, ctx, fctx: FunctionBuilderContext::new(), sig, exec_fn, chaining: true })
+        Ok(Translator {
+            module,
+            ctx,
+            fctx: FunctionBuilderContext::new(),
+            sig,
+            exec_fn,
+            chaining: true,
+            metering: true,
+        })
     }
 
     /// Whether control transfers between the blocks of a region (a loop back
@@ -190,6 +200,13 @@ impl Translator {
     /// off: every block then returns to the dispatcher.
     pub fn set_chaining(&mut self, on: bool) {
         self.chaining = on;
+    }
+
+    /// Whether an internal edge checks that the budget covers the next block
+    /// (default on: exact metering). Off only to measure what metering costs
+    /// (`JitConfig::metering`); a run may then overshoot its limit.
+    pub fn set_metering(&mut self, on: bool) {
+        self.metering = on;
     }
 
     /// Compile a single block `ops`, whose encoded bytes are `bytes` (a
@@ -209,7 +226,7 @@ impl Translator {
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
             let exec_fn = self.module.declare_func_in_func(self.exec_fn, b.func);
-            Emitter::emit(&mut b, exec_fn, blocks, self.chaining);
+            Emitter::emit(&mut b, exec_fn, blocks, self.chaining, self.metering);
             b.seal_all_blocks();
             b.finalize(frontend);
         }
@@ -341,6 +358,8 @@ struct Emitter<'f, 'r> {
     dirty: u32,
     /// Bit r: `vars[r]` holds the guest register.
     loaded: u32,
+    /// Internal edges check the budget.
+    metering: bool,
     /// Registers stay in their variables across the whole region (a loop);
     /// otherwise they are reloaded after every memory access and helper call
     /// and at every guest block start (see [`keeps_registers`]).
@@ -394,7 +413,7 @@ fn ram_flags() -> MemFlagsData {
 
 impl<'f, 'r> Emitter<'f, 'r> {
     /// Emit the whole function for `region` into `b`.
-    fn emit(b: &'f mut FunctionBuilder<'r>, exec_fn: FuncRef, region: &[RegionBlock], chaining: bool) {
+    fn emit(b: &'f mut FunctionBuilder<'r>, exec_fn: FuncRef, region: &[RegionBlock], chaining: bool, metering: bool) {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -443,6 +462,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             dirty: 0,
             loaded: 0,
             keep: keeps_registers(region),
+            metering,
             instret,
             chained,
             has_exec,
@@ -650,13 +670,23 @@ impl<'f, 'r> Emitter<'f, 'r> {
             return;
         };
         let done = self.instret_plus(n);
-        let need = self.b.ins().iadd_imm_s(done, i64::from(len));
-        let mut go = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, self.limit);
+        let mut go = None;
+        if self.metering {
+            let need = self.b.ins().iadd_imm_s(done, i64::from(len));
+            go = Some(self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, self.limit));
+        }
         if self.has_exec {
             let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
             let clear = self.b.ins().icmp_imm_u(IntCC::Equal, stop, 0);
-            go = self.b.ins().band(go, clear);
+            go = Some(match go {
+                Some(fits) => self.b.ins().band(fits, clear),
+                None => clear,
+            });
         }
+        let Some(go) = go else {
+            self.enter(next, done);
+            return;
+        };
         let cont = self.b.create_block();
         let out = self.b.create_block();
         self.b.set_cold_block(out);
@@ -666,7 +696,13 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.switch_to_block(out);
         self.exit(target, n, STATUS_END);
         self.b.switch_to_block(cont);
-        self.b.def_var(self.instret, done);
+        self.enter(next, done);
+    }
+
+    /// Cross an internal edge into guest block `next`, whose instret at
+    /// start is `instret`.
+    fn enter(&mut self, next: Block, instret: Value) {
+        self.b.def_var(self.instret, instret);
         let c = self.b.use_var(self.chained);
         let c = self.b.ins().iadd_imm_s(c, 1);
         self.b.def_var(self.chained, c);
