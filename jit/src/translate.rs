@@ -163,6 +163,11 @@ impl Translator {
         flags.set("is_pic", "false").map_err(|e| err(&e))?;
         flags.set("use_colocated_libcalls", "false").map_err(|e| err(&e))?;
         flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| err(&e))?;
+        // Nothing ever unwinds through compiled code (helpers return status
+        // values), so no unwind tables; alias analysis only serves the
+        // optimiser, which is off.
+        flags.set("unwind_info", "false").map_err(|e| err(&e))?;
+        flags.set("enable_alias_analysis", "false").map_err(|e| err(&e))?;
         let isa = cranelift_native::builder()
             .map_err(|e| err(&e))?
             .finish(settings::Flags::new(flags))
