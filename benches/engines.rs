@@ -8,8 +8,10 @@
 //! - `interp`, `jit`: load the ELF into a fresh 64 MiB machine, make a fresh engine
 //!   (both outside the timing), then time `Engine::run` to the HTIF exit. A JIT run
 //!   therefore includes compiling every block it reaches: it is a one-shot run, the
-//!   way a VM executes a transaction it has not seen. An engine that
-//!   `make_engine` cannot build yet is skipped with a note.
+//!   way a VM executes a transaction it has not seen. `jit` is `avm exec`'s JIT,
+//!   which compiles on a background thread while it interprets; `jit-sync` compiles
+//!   on the engine's own thread, so its time is run time plus all of Cranelift's.
+//!   An engine that `make_engine` cannot build yet is skipped with a note.
 //! - `jit-warm`: the same, but with one JIT engine kept across runs (warmed by two
 //!   check runs), so its code cache is full: compiled-code speed without Cranelift time.
 //! - `native`: the same workload function from `avm-workloads`, compiled for the host.
@@ -85,7 +87,13 @@ fn guest_elf(name: &str) -> Vec<u8> {
 /// A fresh machine with `elf` loaded, and a fresh engine; `Err` if the engine is not
 /// available in this build.
 fn setup(kind: EngineKind, elf: &[u8]) -> Result<(Machine, Box<dyn HostEngine>), String> {
-    let engine = make_engine(kind, EngineOptions::default()).map_err(|e| e.to_string())?;
+    setup_with(kind, elf, false)
+}
+
+/// [`setup`], choosing where the JIT compiles.
+fn setup_with(kind: EngineKind, elf: &[u8], sync_compile: bool) -> Result<(Machine, Box<dyn HostEngine>), String> {
+    let engine =
+        make_engine(kind, EngineOptions { sync_compile, ..EngineOptions::default() }).map_err(|e| e.to_string())?;
     let (machine, _) = load_bare_metal(elf, RAM_SIZE).expect("guest ELF loads");
     Ok((machine, engine))
 }
@@ -181,6 +189,16 @@ fn bench_workload(c: &mut Criterion, w: &Workload) -> Vec<Check> {
             );
         });
         if kind == EngineKind::Jit {
+            group.bench_function(format!("{kind}-sync"), |b| {
+                b.iter_batched(
+                    || setup_with(kind, &elf, true).expect("engine was available for the check run"),
+                    |(mut m, mut engine)| {
+                        let exit = engine.run(&mut m, MAX_INSNS);
+                        (exit, m, engine)
+                    },
+                    BatchSize::PerIteration,
+                );
+            });
             bench_warm(&mut group, w.name, check, &elf);
         }
     }
@@ -251,6 +269,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
         for check in checks {
             let mut functions = vec![check.kind.name().to_owned()];
             if check.kind == EngineKind::Jit {
+                functions.push(format!("{}-sync", check.kind));
                 functions.push(format!("{}-warm", check.kind));
             }
             for function in functions {

@@ -89,6 +89,11 @@ struct ExecArgs {
     /// Print the engine's work counters to stderr.
     #[arg(long)]
     stats: bool,
+    /// JIT: compile hot code on the engine's own thread, not in the
+    /// background. Slower to get going; the counters of `--stats` become
+    /// reproducible. The results are the same either way.
+    #[arg(long)]
+    sync_compile: bool,
     /// RAM size in MiB (1 to 2048).
     #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=2048))]
     ram_mib: u32,
@@ -179,7 +184,8 @@ fn exec(args: &ExecArgs) -> Result<u8, String> {
         say!("avm: warning: the entry point {:#010x} is not in an executable segment", image.entry);
     }
     let tracer = args.trace.then(|| Box::new(TextTracer::new(io::stderr())) as Box<dyn avm_interp::Tracer>);
-    let mut engine = make_engine(args.engine, EngineOptions { tracer }).map_err(|e| e.to_string())?;
+    let options = EngineOptions { tracer, sync_compile: args.sync_compile };
+    let mut engine = make_engine(args.engine, options).map_err(|e| e.to_string())?;
 
     let opts = RunOptions { max_insns: args.max_insns, ram_size, ..RunOptions::default() };
     let stream = !args.json;

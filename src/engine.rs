@@ -74,6 +74,9 @@ pub enum EngineError {
 pub struct EngineOptions {
     /// Called before every executed instruction, if set.
     pub tracer: Option<Box<dyn Tracer>>,
+    /// JIT: compile on the engine's own thread instead of a background
+    /// thread (slower start, reproducible counters; results are the same).
+    pub sync_compile: bool,
 }
 
 /// An [`Engine`] plus what the host needs around it.
@@ -117,7 +120,8 @@ pub fn make_engine(kind: EngineKind, options: EngineOptions) -> Result<Box<dyn H
             Ok(Box::new(interp))
         }
         EngineKind::Jit => {
-            let mut jit = avm_jit::JitEngine::new(avm_jit::JitConfig::default());
+            let config = avm_jit::JitConfig { background: !options.sync_compile, ..avm_jit::JitConfig::default() };
+            let mut jit = avm_jit::JitEngine::new(config);
             jit.set_tracer(options.tracer);
             Ok(Box::new(jit))
         }

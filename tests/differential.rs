@@ -41,6 +41,9 @@ fn engines() -> Vec<Box<dyn Engine>> {
         // ... and with a low threshold, so that the generator's loops (16-40
         // iterations) switch from interpreted to compiled code mid-loop.
         Box::new(JitEngine::new(JitConfig { threshold: 8, ..JitConfig::default() })),
+        // ... and compiling on a background thread, so code arrives at
+        // whatever point the thread finishes (`avm exec`'s mode).
+        Box::new(JitEngine::new(JitConfig { threshold: 8, background: true, ..JitConfig::default() })),
     ]
 }
 
@@ -227,6 +230,7 @@ fn one_jit_runs_many_machines() {
     reuse_across_machines(vec![
         Box::new(JitEngine::new(JitConfig::default())),
         Box::new(JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() })),
+        Box::new(JitEngine::new(JitConfig { threshold: 2, background: true, ..JitConfig::default() })),
     ]);
 }
 

@@ -1,5 +1,5 @@
-//! The bare-metal conformance programs on the JIT: at threshold 0 and the
-//! default threshold, in crosscheck mode (the interpreter runs in lockstep
+//! The bare-metal conformance programs on the JIT: at threshold 0, the
+//! default threshold and compiling in the background, in crosscheck mode (the interpreter runs in lockstep
 //! block by block), whole and in small slices, ending identical to the
 //! interpreter.
 
@@ -44,6 +44,12 @@ fn conformance_programs_on_the_jit() {
                 assert!(jit.stats().blocks_run_compiled > 0, "{name}: {:?}", jit.stats());
             }
         }
+        // Compiling in the background (`avm exec`'s mode), at a threshold
+        // low enough that code arrives while the program runs.
+        let mut m = machine(name);
+        let mut jit = JitEngine::new(JitConfig { threshold: 4, background: true, ..JitConfig::default() });
+        let exit = jit.run(&mut m, limit);
+        same(&format!("{name}, background compile"), &m, exit, &reference, expected);
     }
 }
 

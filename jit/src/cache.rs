@@ -66,6 +66,8 @@ pub enum Entry {
     Cold(u32),
     /// Compiled.
     Hot(CodeRef),
+    /// Hot, its region queued on the compile thread; interpreted meanwhile.
+    Pending,
     /// Never compiled here: the first instruction straddles the page end,
     /// translation failed, or the compile budget is spent.
     Interp,

@@ -8,9 +8,12 @@ use avm_mmu::memory::PAGE_SIZE;
 use avm_mmu::tlb::Access;
 use avm_mmu::{Engine, Exit, Machine};
 
+use std::collections::HashMap;
+
 use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
 use crate::helpers::{JitCtx, MissSite, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
-use crate::translate::{static_successors, RegionBlock, Translator};
+use crate::translate::{static_successors, CompileError, Compiled, Translator};
+use crate::worker::{OwnedRegion, Worker};
 
 /// Settings of the JIT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +29,11 @@ pub struct JitConfig {
     /// Run the interpreter in lockstep and stop at the first difference
     /// (see [`crate::crosscheck`]). Defaults to `AVM_CROSSCHECK=1`.
     pub crosscheck: bool,
+    /// Compile on a background thread while the engine keeps interpreting
+    /// (see [`crate::worker`]). Results never depend on it; the counters
+    /// (and the speed) do. Off by default in the library, so that counters
+    /// are reproducible; `avm exec` turns it on.
+    pub background: bool,
     /// Exact metering (default on). Off only to measure what metering costs
     /// (`benches/jit.rs`): the budget is then not checked between blocks, so
     /// a run may overshoot its limit by up to a block (and loop chains).
@@ -52,6 +60,7 @@ impl Default for JitConfig {
             max_code_bytes: 32 << 20,
             crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),
             metering: true,
+            background: false,
         }
     }
 }
@@ -96,6 +105,11 @@ pub struct JitEngine {
     /// Cranelift does not support this host: everything is interpreted,
     /// which is slower but never different.
     no_translator: bool,
+    /// The compile thread, with [`JitConfig::background`] (created on the
+    /// first compile).
+    worker: Option<Worker>,
+    /// Regions queued on the worker: key -> the RAM offsets waiting for it.
+    pending: HashMap<Box<[u8]>, Vec<u32>>,
     code: CodeCache,
     map: BlockMap,
     machine_id: u64,
@@ -110,6 +124,62 @@ pub struct JitEngine {
     /// one indexing and a compare instead of a [`BlockMap`] lookup. Kept in
     /// step with `map`: cleared with it, dropped page by page with it.
     succ: Box<[Option<(u32, CodeRef)>]>,
+}
+
+/// What [`JitEngine::compile`] achieved for a hot block.
+enum Promotion {
+    /// Code to run now.
+    Ready(CodeRef),
+    /// Queued on the compile thread.
+    Queued,
+    /// Interpret it (budget spent, or Cranelift failed).
+    Refused,
+}
+
+/// The cache key of a region: every block's offset from the entry (i32),
+/// length (u32) and bytes, in region order (the entry block first).
+fn region_key(region: &OwnedRegion) -> Box<[u8]> {
+    let mut key = Vec::new();
+    for (rel, _, bytes) in &region.blocks {
+        key.extend_from_slice(&rel.to_le_bytes());
+        key.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        key.extend_from_slice(bytes);
+    }
+    key.into_boxed_slice()
+}
+
+/// The blocks of a key: (offset from the entry, bytes).
+fn key_blocks(key: &[u8]) -> impl Iterator<Item = (i32, &[u8])> {
+    let mut rest = key;
+    std::iter::from_fn(move || {
+        let (head, tail) = rest.split_first_chunk::<8>()?;
+        let rel = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let bytes = tail.get(..len)?;
+        rest = &tail[len..];
+        Some((rel, bytes))
+    })
+}
+
+/// True if RAM holds the region of `key` with its entry at offset `off`.
+fn key_matches(key: &[u8], ram: &[u8], off: u32) -> bool {
+    key_blocks(key).all(|(rel, bytes)| {
+        let start = off.wrapping_add(rel as u32) as usize;
+        ram.get(start..start.saturating_add(bytes.len())) == Some(bytes)
+    })
+}
+
+/// Instructions of a key's entry block (what entering the code needs from
+/// the budget): its bytes decoded by length alone.
+fn entry_len(key: &[u8]) -> u32 {
+    let Some((_, bytes)) = key_blocks(key).next() else { return 0 };
+    let mut at = 0;
+    let mut n = 0;
+    while at + 1 < bytes.len() {
+        at += if bytes[at] & 3 == 3 { 4 } else { 2 };
+        n += 1;
+    }
+    n
 }
 
 /// At most this many guest blocks in one region.
@@ -139,6 +209,8 @@ impl JitEngine {
             config,
             translator: None,
             no_translator: false,
+            worker: None,
+            pending: HashMap::new(),
             code: CodeCache::default(),
             map: BlockMap::default(),
             machine_id: 0,
@@ -173,6 +245,9 @@ impl JitEngine {
     fn attach(&mut self, m: &Machine) {
         if m.id() != self.machine_id {
             self.map.clear();
+            // Queued regions still get cached, but their offsets meant the
+            // old machine.
+            self.pending.values_mut().for_each(Vec::clear);
             self.succ.fill(None);
             self.interp.clear_cache();
             self.machine_id = m.id();
@@ -252,6 +327,7 @@ impl JitEngine {
         let code = match *self.map.entry(off) {
             Entry::Hot(code) => Some(code),
             Entry::Interp => None,
+            Entry::Pending => self.collect(m, off),
             Entry::Cold(n) if n >= self.config.threshold => self.promote(m, off),
             Entry::Cold(n) => {
                 *self.map.entry(off) = Entry::Cold(n + 1);
@@ -264,22 +340,56 @@ impl JitEngine {
         code
     }
 
-    /// Find or compile code for the hot block at RAM offset `off`.
+    /// Find or compile code for the hot block at RAM offset `off`; with a
+    /// compile thread, queue it and interpret meanwhile.
     #[cold]
     fn promote(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
         let entry = match self.compile(m, off) {
-            Some(code) => {
+            Promotion::Ready(code) => {
                 // A write to this page must now take the MMU's slow path and
                 // invalidate us. The interpreter marks pages the same way,
                 // and marking a marked page changes nothing.
                 m.mark_code(off);
                 Entry::Hot(code)
             }
-            None => Entry::Interp,
+            Promotion::Queued => Entry::Pending,
+            Promotion::Refused => Entry::Interp,
         };
         *self.map.entry(off) = entry;
         match entry {
             Entry::Hot(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// A pending block runs again: install whatever the worker finished,
+    /// then use this block's code if it is among it.
+    #[cold]
+    fn collect(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
+        while let Some(done) = self.worker.as_ref().and_then(Worker::try_recv) {
+            self.stats.compile_time += done.time;
+            let waiting = self.pending.remove(&done.key).unwrap_or_default();
+            let code = self.finish(&done.key, done.result);
+            for o in waiting {
+                // Install only where the block is still pending (its page
+                // may have been written and dropped meanwhile) and memory
+                // still holds the bytes the code was compiled from.
+                if !matches!(self.map.peek(o), Some(Entry::Pending)) {
+                    continue;
+                }
+                let entry = match code {
+                    Some(code) if key_matches(&done.key, m.ram.bytes(), o) => {
+                        m.mark_code(o);
+                        Entry::Hot(code)
+                    }
+                    Some(_) => Entry::Cold(0),
+                    None => Entry::Interp,
+                };
+                *self.map.entry(o) = entry;
+            }
+        }
+        match self.map.peek(off) {
+            Some(Entry::Hot(code)) => Some(code),
             _ => None,
         }
     }
@@ -299,7 +409,7 @@ impl JitEngine {
             let (start, ref block) = region[k];
             let targets: Vec<u32> = static_successors(&block.ops).map(|d| start.wrapping_add(d)).collect();
             for t in targets {
-                let seen = matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_)));
+                let seen = matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_) | Entry::Pending));
                 if t / PAGE_SIZE != page || !seen || region.iter().any(|(o, _)| *o == t) || region.len() >= max_blocks {
                     continue;
                 }
@@ -315,53 +425,87 @@ impl JitEngine {
         Some(region)
     }
 
-    fn compile(&mut self, m: &Machine, off: u32) -> Option<CodeRef> {
-        let region = self.form_region(m, off)?;
+    /// Code for the hot block at `off`: from the cache, compiled now, or
+    /// queued on the worker.
+    fn compile(&mut self, m: &Machine, off: u32) -> Promotion {
+        let Some(region) = self.form_region(m, off) else { return Promotion::Refused };
         let ram = m.ram.bytes();
-        let blocks: Vec<RegionBlock> = region
-            .iter()
-            .map(|(o, b)| RegionBlock {
-                rel: o.wrapping_sub(off) as i32,
-                ops: &b.ops,
-                bytes: &ram[*o as usize..(*o + b.bytes) as usize],
-            })
-            .collect();
-        // The key: every block's offset from the entry, length and bytes.
-        let mut key = Vec::new();
-        for b in &blocks {
-            key.extend_from_slice(&b.rel.to_le_bytes());
-            key.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
-            key.extend_from_slice(b.bytes);
-        }
+        let owned = OwnedRegion {
+            blocks: region
+                .iter()
+                .map(|(o, b)| {
+                    (o.wrapping_sub(off) as i32, b.ops.to_vec(), ram[*o as usize..(*o + b.bytes) as usize].to_vec())
+                })
+                .collect(),
+        };
+        let key = region_key(&owned);
         if let Some(code) = self.code.get(&key) {
             self.stats.cache_hits += 1;
-            return Some(code);
+            return Promotion::Ready(code);
+        }
+        if let Some(waiting) = self.pending.get_mut(&key) {
+            waiting.push(off);
+            return Promotion::Queued;
+        }
+        if self.code.len() + self.pending.len() >= self.config.max_blocks
+            || self.code.code_bytes >= self.config.max_code_bytes
+        {
+            self.stats.budget_refusals += 1;
+            return Promotion::Refused;
+        }
+        let (chaining, metering) = (!self.config.crosscheck, self.config.metering);
+        let setup = move |t: &mut Translator| {
+            // The crosscheck compares after every block: no loops inside.
+            t.set_chaining(chaining);
+            t.set_metering(metering);
+        };
+        if self.config.background && !self.config.crosscheck && !self.no_translator {
+            if self.worker.is_none() {
+                self.worker = Worker::spawn(setup);
+                self.no_translator = self.worker.is_none();
+            }
+            if self.worker.is_some() {
+                self.stats.cache_misses += 1;
+                self.note_region(&owned);
+                if self.worker.as_ref().is_some_and(|w| w.submit(key.clone(), owned)) {
+                    self.pending.insert(key, vec![off]);
+                    return Promotion::Queued;
+                }
+                return Promotion::Refused;
+            }
         }
         if self.translator.is_none() && !self.no_translator {
             self.translator = Translator::new().ok().map(|mut t| {
-                // The crosscheck compares after every block: no loops inside.
-                t.set_chaining(!self.config.crosscheck);
-                t.set_metering(self.config.metering);
+                setup(&mut t);
                 t
             });
             self.no_translator = self.translator.is_none();
         }
-        let translator = self.translator.as_mut()?;
-        if self.code.len() >= self.config.max_blocks || self.code.code_bytes >= self.config.max_code_bytes {
-            self.stats.budget_refusals += 1;
-            return None;
-        }
+        let Some(translator) = self.translator.as_mut() else { return Promotion::Refused };
         self.stats.cache_misses += 1;
         let start = Instant::now();
-        let result = translator.compile_region(&blocks);
+        let result = translator.compile_region(&owned.as_blocks());
         self.stats.compile_time += start.elapsed();
+        self.note_region(&owned);
+        match self.finish(&key, result) {
+            Some(code) => Promotion::Ready(code),
+            None => Promotion::Refused,
+        }
+    }
+
+    /// Count a region sent to Cranelift.
+    fn note_region(&mut self, region: &OwnedRegion) {
+        self.stats.region_blocks += region.blocks.len() as u64;
+        self.stats.insts_compiled += region.blocks.iter().map(|(_, ops, _)| ops.len() as u64).sum::<u64>();
+    }
+
+    /// Cache the result of a compile.
+    fn finish(&mut self, key: &[u8], result: Result<Compiled, CompileError>) -> Option<CodeRef> {
         match result {
             Ok(c) => {
                 self.stats.blocks_compiled += 1;
-                self.stats.region_blocks += blocks.len() as u64;
-                self.stats.insts_compiled += blocks.iter().map(|b| b.ops.len() as u64).sum::<u64>();
-                let code = CodeRef { func: c.func, len: blocks[0].ops.len() as u32 };
-                self.code.insert(&key, code, c.code_size);
+                let code = CodeRef { func: c.func, len: entry_len(key) };
+                self.code.insert(key, code, c.code_size);
                 Some(code)
             }
             Err(_) => {
@@ -484,5 +628,42 @@ impl Drop for JitEngine {
             // `&mut self`).
             unsafe { t.free() };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avm_interp::Op;
+    use avm_isa::{AluImmOp, Inst, Reg};
+
+    fn region() -> OwnedRegion {
+        let addi =
+            |rd| Op { inst: Inst::AluImm { op: AluImmOp::Addi, rd: Reg::new(rd), rs1: Reg::new(rd), imm: 1 }, len: 4 };
+        let c_nop = Op { inst: Inst::AluImm { op: AluImmOp::Addi, rd: Reg::ZERO, rs1: Reg::ZERO, imm: 0 }, len: 2 };
+        OwnedRegion {
+            blocks: vec![
+                (0, vec![addi(5), c_nop], vec![0x93, 0x82, 0x12, 0x00, 0x01, 0x00]),
+                (-8, vec![addi(6)], vec![0x13, 0x03, 0x13, 0x00]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_key_names_its_blocks_and_checks_memory() {
+        let key = region_key(&region());
+        let blocks: Vec<(i32, &[u8])> = key_blocks(&key).collect();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!(blocks[1], (-8, &[0x13, 0x03, 0x13, 0x00][..]));
+        assert_eq!(entry_len(&key), 2, "a 4-byte and a 2-byte instruction");
+        let mut ram = vec![0u8; 64];
+        ram[8..12].copy_from_slice(&[0x13, 0x03, 0x13, 0x00]);
+        ram[16..22].copy_from_slice(&[0x93, 0x82, 0x12, 0x00, 0x01, 0x00]);
+        assert!(key_matches(&key, &ram, 16));
+        assert!(!key_matches(&key, &ram, 18), "elsewhere");
+        assert!(!key_matches(&key, &ram, 4), "block before RAM start");
+        assert!(!key_matches(&key, &ram, 60), "past the end");
+        ram[9] ^= 1;
+        assert!(!key_matches(&key, &ram, 16), "rewritten code");
     }
 }

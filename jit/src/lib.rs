@@ -121,5 +121,6 @@ pub mod engine;
 pub mod group;
 pub mod helpers;
 pub mod translate;
+pub mod worker;
 
 pub use engine::{JitConfig, JitEngine, JitStats, DEFAULT_THRESHOLD};

@@ -228,22 +228,12 @@ impl<'e, E: Entropy + ?Sized> Gen<'e, E> {
         if self.d.chance(3) {
             return Reg::ZERO;
         }
-        loop {
-            let r = Reg::new(self.d.pick(&TEMPS));
-            if !self.avoid.contains(&r) {
-                return r;
-            }
-        }
+        free_reg(&mut self.d, &TEMPS, &self.avoid)
     }
 
     /// A compressible (x10..x15) register the body may write.
     pub(crate) fn crd(&mut self) -> Reg {
-        loop {
-            let r = Reg::new(self.d.pick(&CTEMPS));
-            if !self.avoid.contains(&r) {
-                return r;
-            }
-        }
+        free_reg(&mut self.d, &CTEMPS, &self.avoid)
     }
 
     /// Any register as a source (mostly temporaries).
@@ -271,4 +261,34 @@ impl<'e, E: Entropy + ?Sized> Gen<'e, E> {
 /// `addi zero, zero, 0`.
 pub(crate) const fn nop() -> Inst {
     Inst::AluImm { op: avm_isa::AluImmOp::Addi, rd: Reg::ZERO, rs1: Reg::ZERO, imm: 0 }
+}
+
+/// A register of `pool` not in `avoid` (registers a loop under construction
+/// depends on): a few random draws, then the first free one. Retrying until
+/// a draw succeeds hung the fuzzer: an exhausted byte source draws the same
+/// value forever. `pool` always has more registers than `avoid` holds.
+fn free_reg<E: Entropy + ?Sized>(d: &mut Dice<'_, E>, pool: &[u32], avoid: &[Reg]) -> Reg {
+    for _ in 0..8 {
+        let r = Reg::new(d.pick(pool));
+        if !avoid.contains(&r) {
+            return r;
+        }
+    }
+    pool.iter().map(|&n| Reg::new(n)).find(|r| !avoid.contains(r)).unwrap_or(Reg::new(pool[0]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::ByteEntropy;
+
+    /// Regression (fuzzer hang): with no bytes left every draw is the same.
+    #[test]
+    fn free_reg_terminates_when_entropy_is_exhausted() {
+        let mut e = ByteEntropy::new(&[]);
+        let mut d = Dice { e: &mut e };
+        let avoid = [Reg::new(CTEMPS[0]), Reg::new(CTEMPS[1])];
+        assert_eq!(free_reg(&mut d, &CTEMPS, &avoid), Reg::new(CTEMPS[2]));
+        assert_eq!(free_reg(&mut d, &TEMPS, &[Reg::new(TEMPS[0])]), Reg::new(TEMPS[1]));
+    }
 }

@@ -1,0 +1,129 @@
+//! Background compilation: a thread that owns a [`Translator`] and compiles
+//! the regions the engine sends it, while the engine goes on interpreting.
+//!
+//! Cranelift needs thousands of interpreted executions' worth of time per
+//! block (`benches/jit.rs`). Done on the engine's thread, that time is added
+//! to the run; done here, it overlaps with the run on a second core, and a
+//! hot loop switches to compiled code as soon as it is ready. Nothing about
+//! the machine depends on *when* that happens: compiled and interpreted
+//! execution of a block end in the same state (that is what the differential
+//! tests prove), and the engine checks, before installing code, that the
+//! bytes it was compiled from are still in memory. Only the counters differ
+//! from run to run, which is why tests that assert counters compile
+//! synchronously ([`crate::JitConfig::background`]).
+//!
+//! The compiled code lives in the worker's Cranelift module; the worker frees
+//! it when the engine drops the [`Worker`], which happens only after every
+//! function pointer the engine holds is gone.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use avm_interp::Op;
+
+use crate::translate::{CompileError, Compiled, RegionBlock, Translator};
+
+/// A region in owned form, to send to the worker.
+#[derive(Clone, Debug)]
+pub struct OwnedRegion {
+    /// Each block's offset from the entry, instructions and bytes.
+    pub blocks: Vec<(i32, Vec<Op>, Vec<u8>)>,
+}
+
+impl OwnedRegion {
+    /// The borrowed form the translator takes.
+    pub fn as_blocks(&self) -> Vec<RegionBlock<'_>> {
+        self.blocks.iter().map(|(rel, ops, bytes)| RegionBlock { rel: *rel, ops, bytes }).collect()
+    }
+}
+
+/// A finished compile.
+pub struct Done {
+    /// The region's cache key, as submitted.
+    pub key: Box<[u8]>,
+    /// The code, or why there is none.
+    pub result: Result<Compiled, CompileError>,
+    /// Time spent in Cranelift.
+    pub time: Duration,
+}
+
+struct Job {
+    key: Box<[u8]>,
+    region: OwnedRegion,
+}
+
+/// Handle on the compile thread.
+pub struct Worker {
+    jobs: Option<Sender<Job>>,
+    /// Set when the engine goes away: queued jobs are dropped, not compiled.
+    quit: Arc<AtomicBool>,
+    done: Receiver<Done>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Start a compile thread whose translator is set up as `setup` says.
+    /// `None` if the thread cannot be created (the engine then compiles on
+    /// its own thread).
+    pub fn spawn(setup: impl FnOnce(&mut Translator) + Send + 'static) -> Option<Worker> {
+        let (jobs, job_rx) = channel::<Job>();
+        let (done_tx, done) = channel::<Done>();
+        let quit = Arc::new(AtomicBool::new(false));
+        let quitting = Arc::clone(&quit);
+        let thread = std::thread::Builder::new()
+            .name("avm-jit-compile".into())
+            .spawn(move || {
+                let mut translator = Translator::new();
+                if let Ok(t) = translator.as_mut() {
+                    setup(t);
+                }
+                for job in job_rx {
+                    if quitting.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let start = Instant::now();
+                    let result = match translator.as_mut() {
+                        Ok(t) => t.compile_region(&job.region.as_blocks()),
+                        Err(e) => Err(CompileError::Cranelift(e.to_string())),
+                    };
+                    let done = Done { key: job.key, result, time: start.elapsed() };
+                    if done_tx.send(done).is_err() {
+                        break;
+                    }
+                }
+                if let Ok(t) = translator {
+                    // SAFETY: the job channel is closed only when the
+                    // engine drops its `Worker`, after every function pointer
+                    // it held (see the module docs).
+                    unsafe { t.free() };
+                }
+            })
+            .ok()?;
+        Some(Worker { jobs: Some(jobs), quit, done, thread: Some(thread) })
+    }
+
+    /// Queue a region. False if the worker is gone.
+    pub fn submit(&self, key: Box<[u8]>, region: OwnedRegion) -> bool {
+        self.jobs.as_ref().is_some_and(|j| j.send(Job { key, region }).is_ok())
+    }
+
+    /// A finished compile, if one is ready.
+    pub fn try_recv(&self) -> Option<Done> {
+        self.done.try_recv().ok()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the job channel ends the thread's loop (without compiling
+        // what is still queued); it then frees the compiled code.
+        self.quit.store(true, Ordering::Relaxed);
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
