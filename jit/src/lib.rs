@@ -102,6 +102,15 @@
 //! tiering threshold. A compile budget (functions and code bytes) bounds what
 //! hostile code can make the JIT do.
 //!
+//! ## Compiling in the background
+//! With [`JitConfig::background`] (what `avm exec` uses) a hot block's region
+//! goes to a compile thread ([`worker`]) and the block keeps running in the
+//! interpreter until the code is ready; before installing it, the engine
+//! checks that memory still holds the bytes it was compiled from. When the
+//! code arrives changes nothing but speed, so results stay deterministic; the
+//! counters of `--stats` do not, which is why tests that assert them compile
+//! synchronously (the library default).
+//!
 //! ## Chaining
 //! Inside a region, blocks jump to each other directly, so a loop runs in
 //! one call. Between regions, a function that ends normally is followed by

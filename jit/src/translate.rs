@@ -11,7 +11,7 @@
 //!   Cranelift block; a branch to a block of the region is a jump inside the
 //!   function (a loop stays a loop in host code), anything else returns to
 //!   the dispatcher. Crossing an internal edge does exactly what the
-//!   dispatcher would do between those blocks (see [`Emitter::leave`]).
+//!   dispatcher would do between those blocks (see `Emitter::leave`).
 //! - **Registers** are Cranelift [`Variable`]s. Every register the region
 //!   names is loaded from `m.hart.x` once, in the function's prologue, so
 //!   every variable is defined on every path and values stay in host
