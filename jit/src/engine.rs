@@ -328,7 +328,16 @@ impl JitEngine {
             Entry::Hot(code) => Some(code),
             Entry::Interp => None,
             Entry::Pending => self.collect(m, off),
-            Entry::Cold(n) if n >= self.config.threshold => self.promote(m, off),
+            Entry::Cold(n) if n >= self.config.threshold => {
+                if self.worker_busy(m) {
+                    // One region in flight at a time: blocks that get hot
+                    // while it compiles mostly belong to it, and queueing
+                    // them too would compile the same code twice. This one
+                    // stays at the threshold and asks again next time.
+                    return None;
+                }
+                self.promote(m, off)
+            }
             Entry::Cold(n) => {
                 *self.map.entry(off) = Entry::Cold(n + 1);
                 None
@@ -366,6 +375,24 @@ impl JitEngine {
     /// then use this block's code if it is among it.
     #[cold]
     fn collect(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
+        self.poll(m);
+        match self.map.peek(off) {
+            Some(Entry::Hot(code)) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// True if a region is still compiling (after installing what is done).
+    fn worker_busy(&mut self, m: &mut Machine) -> bool {
+        if self.pending.is_empty() {
+            return false;
+        }
+        self.poll(m);
+        !self.pending.is_empty()
+    }
+
+    /// Install every region the worker has finished.
+    fn poll(&mut self, m: &mut Machine) {
         while let Some(done) = self.worker.as_ref().and_then(Worker::try_recv) {
             self.stats.compile_time += done.time;
             let waiting = self.pending.remove(&done.key).unwrap_or_default();
@@ -387,10 +414,6 @@ impl JitEngine {
                 };
                 *self.map.entry(o) = entry;
             }
-        }
-        match self.map.peek(off) {
-            Some(Entry::Hot(code)) => Some(code),
-            _ => None,
         }
     }
 
