@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
 use crate::helpers::{JitCtx, MissSite, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
 use crate::translate::{static_successors, CompileError, Compiled, Translator};
-use crate::worker::{OwnedRegion, Worker};
+use crate::worker::{OwnedBlock, OwnedRegion, Worker};
 
 /// Settings of the JIT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,45 +136,48 @@ enum Promotion {
     Refused,
 }
 
-/// The cache key of a region: every block's offset from the entry (i32),
-/// length (u32) and bytes, in region order (the entry block first).
+/// The cache key of a region: for every block, in region order (the entry
+/// block first), its offset from the entry (i32), length (u32), straddler
+/// flag (u8) and bytes.
 fn region_key(region: &OwnedRegion) -> Box<[u8]> {
     let mut key = Vec::new();
-    for (rel, _, bytes) in &region.blocks {
-        key.extend_from_slice(&rel.to_le_bytes());
-        key.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-        key.extend_from_slice(bytes);
+    for b in &region.blocks {
+        key.extend_from_slice(&b.rel.to_le_bytes());
+        key.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
+        key.push(u8::from(b.straddler));
+        key.extend_from_slice(&b.bytes);
     }
     key.into_boxed_slice()
 }
 
-/// The blocks of a key: (offset from the entry, bytes).
-fn key_blocks(key: &[u8]) -> impl Iterator<Item = (i32, &[u8])> {
+/// The blocks of a key: (offset from the entry, bytes, straddler flag).
+fn key_blocks(key: &[u8]) -> impl Iterator<Item = (i32, &[u8], bool)> {
     let mut rest = key;
     std::iter::from_fn(move || {
-        let (head, tail) = rest.split_first_chunk::<8>()?;
+        let (head, tail) = rest.split_first_chunk::<9>()?;
         let rel = i32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
         let bytes = tail.get(..len)?;
         rest = &tail[len..];
-        Some((rel, bytes))
+        Some((rel, bytes, head[8] != 0))
     })
 }
 
 /// True if RAM holds the region of `key` with its entry at offset `off`.
+/// (A straddler is fetched when it runs, so its bytes need not match.)
 fn key_matches(key: &[u8], ram: &[u8], off: u32) -> bool {
-    key_blocks(key).all(|(rel, bytes)| {
+    key_blocks(key).all(|(rel, bytes, _)| {
         let start = off.wrapping_add(rel as u32) as usize;
         ram.get(start..start.saturating_add(bytes.len())) == Some(bytes)
     })
 }
 
-/// Instructions of a key's entry block (what entering the code needs from
-/// the budget): its bytes decoded by length alone.
+/// Instructions the key's entry block runs (what entering the code needs
+/// from the budget): its bytes decoded by length alone, plus a straddler.
 fn entry_len(key: &[u8]) -> u32 {
-    let Some((_, bytes)) = key_blocks(key).next() else { return 0 };
+    let Some((_, bytes, straddler)) = key_blocks(key).next() else { return 0 };
     let mut at = 0;
-    let mut n = 0;
+    let mut n = u32::from(straddler);
     while at + 1 < bytes.len() {
         at += if bytes[at] & 3 == 3 { 4 } else { 2 };
         n += 1;
@@ -457,7 +460,18 @@ impl JitEngine {
             blocks: region
                 .iter()
                 .map(|(o, b)| {
-                    (o.wrapping_sub(off) as i32, b.ops.to_vec(), ram[*o as usize..(*o + b.bytes) as usize].to_vec())
+                    let end = (*o + b.bytes) as usize;
+                    // Cut 2 bytes short of the page end, before a 32-bit
+                    // instruction that crosses it (see `RegionBlock`).
+                    let straddler = end % PAGE_SIZE as usize == PAGE_SIZE as usize - 2
+                        && !b.ops.last().is_some_and(|op| op.inst.ends_block())
+                        && ram.get(end).is_some_and(|low| low & 3 == 3);
+                    OwnedBlock {
+                        rel: o.wrapping_sub(off) as i32,
+                        ops: b.ops.to_vec(),
+                        bytes: ram[*o as usize..end].to_vec(),
+                        straddler,
+                    }
                 })
                 .collect(),
         };
@@ -519,7 +533,7 @@ impl JitEngine {
     /// Count a region sent to Cranelift.
     fn note_region(&mut self, region: &OwnedRegion) {
         self.stats.region_blocks += region.blocks.len() as u64;
-        self.stats.insts_compiled += region.blocks.iter().map(|(_, ops, _)| ops.len() as u64).sum::<u64>();
+        self.stats.insts_compiled += region.blocks.iter().map(|b| b.ops.len() as u64).sum::<u64>();
     }
 
     /// Cache the result of a compile.
@@ -664,10 +678,11 @@ mod tests {
         let addi =
             |rd| Op { inst: Inst::AluImm { op: AluImmOp::Addi, rd: Reg::new(rd), rs1: Reg::new(rd), imm: 1 }, len: 4 };
         let c_nop = Op { inst: Inst::AluImm { op: AluImmOp::Addi, rd: Reg::ZERO, rs1: Reg::ZERO, imm: 0 }, len: 2 };
+        let block = |rel, ops, bytes, straddler| OwnedBlock { rel, ops, bytes, straddler };
         OwnedRegion {
             blocks: vec![
-                (0, vec![addi(5), c_nop], vec![0x93, 0x82, 0x12, 0x00, 0x01, 0x00]),
-                (-8, vec![addi(6)], vec![0x13, 0x03, 0x13, 0x00]),
+                block(0, vec![addi(5), c_nop], vec![0x93, 0x82, 0x12, 0x00, 0x01, 0x00], true),
+                block(-8, vec![addi(6)], vec![0x13, 0x03, 0x13, 0x00], false),
             ],
         }
     }
@@ -675,10 +690,10 @@ mod tests {
     #[test]
     fn a_key_names_its_blocks_and_checks_memory() {
         let key = region_key(&region());
-        let blocks: Vec<(i32, &[u8])> = key_blocks(&key).collect();
+        let blocks: Vec<(i32, &[u8], bool)> = key_blocks(&key).collect();
         assert_eq!(blocks.len(), 2);
-        assert_eq!(blocks[1], (-8, &[0x13, 0x03, 0x13, 0x00][..]));
-        assert_eq!(entry_len(&key), 2, "a 4-byte and a 2-byte instruction");
+        assert_eq!(blocks[1], (-8, &[0x13, 0x03, 0x13, 0x00][..], false));
+        assert_eq!(entry_len(&key), 3, "a 4-byte and a 2-byte instruction, and the straddler");
         let mut ram = vec![0u8; 64];
         ram[8..12].copy_from_slice(&[0x13, 0x03, 0x13, 0x00]);
         ram[16..22].copy_from_slice(&[0x93, 0x82, 0x12, 0x00, 0x01, 0x00]);

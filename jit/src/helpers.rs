@@ -150,9 +150,49 @@ pub(crate) extern "C" fn jit_exec(m: *mut Machine, ctx: *mut JitCtx, word: u32, 
     }
 }
 
+/// Fetch the instruction at `pc` through the MMU (it straddles a page
+/// boundary, so no block holds it), execute it with [`execute`] and finish
+/// it, as the interpreter does for such an instruction. The block has
+/// written back its registers and set `hart.instret`. Never returns
+/// [`STATUS_CONTINUE`]: the compiled code leaves after it.
+pub(crate) extern "C" fn jit_exec_next(m: *mut Machine, ctx: *mut JitCtx, pc: u32) -> u32 {
+    // SAFETY: compiled blocks pass the pointers they were called with, which
+    // the dispatcher derived from live exclusive references (module docs).
+    let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
+    let word = match m.fetch_word(pc) {
+        Ok(word) => word,
+        Err(trap) => {
+            m.hart.pc = pc;
+            ctx.trap = Some(trap);
+            return STATUS_TRAP;
+        }
+    };
+    let Decoded { inst, len } = decode(word);
+    match execute(m, inst, pc, u32::from(len)) {
+        Ok(Step::Next(next) | Step::EndBlock(next)) => {
+            m.hart.x[0] = 0;
+            m.hart.pc = next;
+            m.hart.instret += 1;
+            STATUS_END
+        }
+        Ok(Step::Exit(next, exit)) => {
+            m.hart.x[0] = 0;
+            m.hart.pc = next;
+            m.hart.instret += 1;
+            ctx.exit = Some(exit);
+            STATUS_EXIT
+        }
+        Err(trap) => {
+            m.hart.pc = pc;
+            ctx.trap = Some(trap);
+            STATUS_TRAP
+        }
+    }
+}
+
 /// Symbol names and addresses of the helpers, for `JITBuilder::symbol`.
-pub fn symbols() -> [(&'static str, *const u8); 1] {
-    [("avm_jit_exec", jit_exec as *const u8)]
+pub fn symbols() -> [(&'static str, *const u8); 2] {
+    [("avm_jit_exec", jit_exec as *const u8), ("avm_jit_exec_next", jit_exec_next as *const u8)]
 }
 
 #[cfg(test)]

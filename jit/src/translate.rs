@@ -109,6 +109,14 @@ pub struct RegionBlock<'a> {
     pub ops: &'a [Op],
     /// Its encoded bytes.
     pub bytes: &'a [u8],
+    /// The block stops 2 bytes short of its page's end because the next
+    /// instruction straddles the page boundary (no block can hold it). Such
+    /// a block runs that instruction too, through the interpreter
+    /// (`jit_exec_next` fetches it across the boundary and executes it),
+    /// and then returns: otherwise a hot loop whose code crosses a page
+    /// would go back to the dispatcher for that one instruction on every
+    /// iteration.
+    pub straddler: bool,
 }
 
 /// Where a block can continue without a computed jump: byte offsets from the
@@ -140,6 +148,7 @@ pub struct Translator {
     fctx: FunctionBuilderContext,
     sig: Signature,
     exec_fn: FuncId,
+    exec_next_fn: FuncId,
     /// Branches inside a region jump inside the function (see
     /// [`Translator::set_chaining`]).
     chaining: bool,
@@ -187,6 +196,11 @@ impl Translator {
         exec_sig.params.extend([ptr, ptr, I32, I32].map(AbiParam::new));
         exec_sig.returns.push(AbiParam::new(I32));
         let exec_fn = module.declare_function("avm_jit_exec", Linkage::Import, &exec_sig).map_err(|e| err(&e))?;
+        let mut next_sig = module.make_signature();
+        next_sig.params.extend([ptr, ptr, I32].map(AbiParam::new));
+        next_sig.returns.push(AbiParam::new(I32));
+        let exec_next_fn =
+            module.declare_function("avm_jit_exec_next", Linkage::Import, &next_sig).map_err(|e| err(&e))?;
         let ctx = module.make_context();
         Ok(Translator {
             module,
@@ -194,6 +208,7 @@ impl Translator {
             fctx: FunctionBuilderContext::new(),
             sig,
             exec_fn,
+            exec_next_fn,
             chaining: true,
             metering: true,
         })
@@ -217,7 +232,7 @@ impl Translator {
     /// Compile a single block `ops`, whose encoded bytes are `bytes` (a
     /// region of one block).
     pub fn compile(&mut self, ops: &[Op], bytes: &[u8]) -> Result<Compiled, CompileError> {
-        self.compile_region(&[RegionBlock { rel: 0, ops, bytes }])
+        self.compile_region(&[RegionBlock { rel: 0, ops, bytes, straddler: false }])
     }
 
     /// Compile a region: `blocks[0]` is the entry; the others are reached
@@ -230,8 +245,11 @@ impl Translator {
         let frontend = self.module.target_config();
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let exec_fn = self.module.declare_func_in_func(self.exec_fn, b.func);
-            Emitter::emit(&mut b, exec_fn, blocks, self.chaining, self.metering);
+            let helpers = (
+                self.module.declare_func_in_func(self.exec_fn, b.func),
+                self.module.declare_func_in_func(self.exec_next_fn, b.func),
+            );
+            Emitter::emit(&mut b, helpers, blocks, self.chaining, self.metering);
             b.seal_all_blocks();
             b.finalize(frontend);
         }
@@ -352,6 +370,7 @@ struct Emitter<'f, 'r> {
     /// The run's instruction limit (`ctx.limit`), loaded in the prologue.
     limit: Value,
     exec_fn: FuncRef,
+    exec_next_fn: FuncRef,
     /// Guest registers.
     vars: [Variable; 32],
     /// Registers the region names: loaded in the prologue and again after a
@@ -418,7 +437,13 @@ fn ram_flags() -> MemFlagsData {
 
 impl<'f, 'r> Emitter<'f, 'r> {
     /// Emit the whole function for `region` into `b`.
-    fn emit(b: &'f mut FunctionBuilder<'r>, exec_fn: FuncRef, region: &[RegionBlock], chaining: bool, metering: bool) {
+    fn emit(
+        b: &'f mut FunctionBuilder<'r>,
+        (exec_fn, exec_next_fn): (FuncRef, FuncRef),
+        region: &[RegionBlock],
+        chaining: bool,
+        metering: bool,
+    ) {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
@@ -440,7 +465,10 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let limit = b.ins().load(I64, state_flags(), ctx, OFF_CTX_LIMIT);
         let ram = if has_mem { b.ins().load(I64, state_flags(), ctx, OFF_CTX_RAM) } else { zero };
         let vars = std::array::from_fn(|_| b.declare_var(I32));
-        let blocks = region.iter().map(|blk| (blk.rel, b.create_block(), blk.ops.len() as u32)).collect();
+        let blocks = region
+            .iter()
+            .map(|blk| (blk.rel, b.create_block(), blk.ops.len() as u32 + u32::from(blk.straddler)))
+            .collect();
         let internal = if chaining { region.len() } else { 0 };
         let ret = b.create_block();
         for t in [I32, I64, I32] {
@@ -461,6 +489,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             ram,
             limit,
             exec_fn,
+            exec_next_fn,
             vars,
             named,
             written,
@@ -743,6 +772,10 @@ impl<'f, 'r> Emitter<'f, 'r> {
         // No control transfer at the end: fall through (cut by the length
         // cap or the page end, or after a system instruction).
         let next = rel.wrapping_add(at);
+        if blk.straddler {
+            self.exec_next(n, next);
+            return;
+        }
         let target = self.pc_plus(next);
         let last = blk.ops[blk.ops.len() - 1].inst;
         if last.ends_block() {
@@ -886,6 +919,24 @@ impl<'f, 'r> Emitter<'f, 'r> {
         // page, or a page walk's A/D update in one) without ending the
         // block.
         self.may_stop = true;
+    }
+
+    /// Run the instruction after the block (it straddles the page end)
+    /// through `helpers::jit_exec_next` and leave: the helper fetches it
+    /// across the boundary, executes it and sets `pc`/`instret` (or stashes
+    /// the trap or exit) itself.
+    fn exec_next(&mut self, n: u32, at: u32) {
+        if self.keep {
+            self.store_written();
+        } else {
+            self.write_back();
+        }
+        let instret = self.instret_plus(n);
+        self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
+        let pc = self.pc_plus(at);
+        let call = self.b.ins().call(self.exec_next_fn, &[self.m, self.ctx, pc]);
+        let status = self.b.inst_results(call)[0];
+        self.b.ins().jump(self.ret_raw, &[BlockArg::Value(status)]);
     }
 
     /// The TLB hit test of `Tlb::lookup` and the side exit on a miss;

@@ -29,14 +29,30 @@ use crate::translate::{CompileError, Compiled, RegionBlock, Translator};
 /// A region in owned form, to send to the worker.
 #[derive(Clone, Debug)]
 pub struct OwnedRegion {
-    /// Each block's offset from the entry, instructions and bytes.
-    pub blocks: Vec<(i32, Vec<Op>, Vec<u8>)>,
+    /// Its blocks, the entry first.
+    pub blocks: Vec<OwnedBlock>,
+}
+
+/// A [`RegionBlock`] that owns its instructions and bytes.
+#[derive(Clone, Debug)]
+pub struct OwnedBlock {
+    /// Byte offset from the region's entry.
+    pub rel: i32,
+    /// Its instructions.
+    pub ops: Vec<Op>,
+    /// Its encoded bytes.
+    pub bytes: Vec<u8>,
+    /// See [`RegionBlock::straddler`].
+    pub straddler: bool,
 }
 
 impl OwnedRegion {
     /// The borrowed form the translator takes.
     pub fn as_blocks(&self) -> Vec<RegionBlock<'_>> {
-        self.blocks.iter().map(|(rel, ops, bytes)| RegionBlock { rel: *rel, ops, bytes }).collect()
+        self.blocks
+            .iter()
+            .map(|b| RegionBlock { rel: b.rel, ops: &b.ops, bytes: &b.bytes, straddler: b.straddler })
+            .collect()
     }
 }
 

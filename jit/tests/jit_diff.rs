@@ -667,3 +667,62 @@ fn regions_run_loops_inside_compiled_code() {
         assert!(matches!(exit, Exit::InstructionLimit) || exit == halt());
     }
 }
+
+/// A hot loop with 32-bit instructions that straddle page boundaries: an
+/// `addi`, a load and the jump back to the loop start. No block can
+/// hold them; the block before each runs it through `jit_exec_next`, which
+/// fetches it across the boundary. Limits land on and around them.
+#[test]
+fn straddling_instructions_in_a_hot_loop() {
+    use avm_isa::BranchOp;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S0, 300);
+    a.li(S1, DATA);
+    let done = a.new_label();
+    // The loop starts 8 bytes before a page end: a compressed instruction
+    // and a 4-byte one put the next 4-byte instruction across the boundary.
+    while a.pc() & 0xfff != 0xff8 {
+        a.addi(Reg::ZERO, Reg::ZERO, 0);
+    }
+    let top = a.here();
+    a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A0, rs1: A0, imm: 1 });
+    a.addi(A1, A1, 1);
+    a.addi(A2, A2, 3); // straddles
+    a.alu(AluOp::Xor, A5, A5, A2);
+    a.store(StoreOp::Sw, A5, S1, 0);
+    a.addi(S0, S0, -1);
+    let more = a.new_label();
+    a.branch_label(BranchOp::Bne, S0, Reg::ZERO, more);
+    a.j(done);
+    a.bind(more);
+    // Up to the next page end: a load, then a branch back, across it.
+    if !a.pc().is_multiple_of(4) {
+        a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A3, rs1: A3, imm: 1 });
+    }
+    while a.pc() & 0xfff != 0xff8 {
+        a.addi(A3, A3, 1);
+    }
+    a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A4, rs1: A4, imm: 1 });
+    a.addi(A4, A4, 1);
+    a.load(LoadOp::Lw, A3, S1, 0); // straddles
+    a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A4, rs1: A4, imm: 1 });
+    while a.pc() & 0xfff != 0xffe {
+        a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A4, rs1: A4, imm: 1 });
+    }
+    a.j(top); // straddles
+    a.bind(done);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    for threshold in [0, 1, 8] {
+        let (mj, exit, stats) = run_both_with(&m, &[u64::MAX], config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+        assert_eq!(mj.hart.x[12], 900, "a2");
+        assert!(stats.blocks_run_compiled > 250, "{stats:?}");
+        let limits: Vec<u64> = (1..2000).map(|i| i * 5 + i % 3).collect();
+        let _ = run_both_with(&m, &limits, config(threshold));
+    }
+    let background = JitConfig { background: true, ..config(2) };
+    let (_, exit, _) = run_both_with(&m, &[u64::MAX], background);
+    assert_eq!(exit, halt());
+}
