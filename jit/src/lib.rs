@@ -38,7 +38,9 @@
 //!   `sret`, `wfi`, `fence.i`, `sfence.vma`, AMOs, LR/SC, illegal encodings)
 //!   call a helper that runs the interpreter's own [`avm_interp::execute`]
 //!   for that one instruction, so they have one meaning in the whole
-//!   project.
+//!   project. So does a 32-bit instruction that straddles a page end (no
+//!   block can hold it): the block before it ends with a helper that
+//!   fetches it across the boundary and runs it.
 //!
 //! ## The exit protocol
 //! A compiled function returns a status ([`helpers`]) with the registers
