@@ -80,8 +80,12 @@ pub struct JitStats {
     pub side_exits: u64,
     /// Blocks Cranelift failed to translate (interpreted instead).
     pub compile_failures: u64,
-    /// Block executions in compiled code.
-    pub blocks_run_compiled: u64,
+    /// Calls into compiled code (one call may run many blocks of its
+    /// region, a whole loop).
+    pub compiled_calls: u64,
+    /// Instructions retired by compiled code (helpers included; the rest of
+    /// a block after a side exit is interpreted and not counted here).
+    pub insts_run_compiled: u64,
     /// Block executions in the interpreter (cold code, budget remainders,
     /// code beyond the compile budget).
     pub blocks_run_interpreted: u64,
@@ -558,21 +562,24 @@ impl JitEngine {
     fn run_compiled(&mut self, m: &mut Machine, mut code: CodeRef, mut pc: u32, limit: u64) -> Option<Exit> {
         self.ctx.ram = m.ram.host_ptr();
         self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
-        let ctx: *mut JitCtx = &mut *self.ctx;
         // The crosscheck compares after every block: no chaining there.
         let chain = !self.config.crosscheck;
         loop {
-            self.stats.blocks_run_compiled += 1;
+            self.stats.compiled_calls += 1;
+            let start = m.hart.instret;
+            self.ctx.pc = pc;
+            let ctx: *mut JitCtx = &mut *self.ctx;
             // As the interpreter's `run_ops`: a fresh block has not stopped.
             m.stop_block = false;
-            // SAFETY: `code.func` was compiled by `self.translator` (alive: it
-            // is only freed on drop) for the signature `BlockFn`. It accesses
+            // SAFETY: `code.func` was compiled by `self.translator` or the
+            // compile thread (both free their code only when the engine is
+            // dropped) for the signature `BlockFn`. It accesses
             // the machine only through the offsets of `Machine`'s fields and
             // RAM through the TLB, whose entries always point inside RAM;
             // both pointers come from exclusive references that are not used
             // until it returns.
-            let status = unsafe { (code.func)(m, ctx, pc) };
-            self.stats.blocks_run_compiled += std::mem::take(&mut self.ctx.chained);
+            let status = unsafe { (code.func)(m, ctx) };
+            self.stats.insts_run_compiled += m.hart.instret - start;
             match status {
                 STATUS_END if chain => match self.next_compiled(m, limit) {
                     Some(next) => {

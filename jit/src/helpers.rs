@@ -16,12 +16,12 @@ use avm_interp::{execute, Step};
 use avm_isa::{decode, Decoded};
 use avm_mmu::{Exit, Machine, Trap};
 
-/// Signature of a compiled block: `(machine, context, entry pc) -> status`.
+/// Signature of a compiled region: `(machine, context) -> status`.
 ///
-/// The entry pc is a *parameter*, not a constant baked into the code, so the
-/// same compiled function serves every copy of the same bytes wherever they
-/// are mapped.
-pub type BlockFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx, u32) -> u32;
+/// The entry pc is an *input* ([`JitCtx::pc`]), not a constant baked into
+/// the code, so the same compiled function serves every copy of the same
+/// bytes wherever they are mapped.
+pub type BlockFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx) -> u32;
 
 /// Compiled code left its region (a branch or jump out, `jalr`, a system
 /// instruction, a budget too small for the next block, or a store after a
@@ -86,11 +86,10 @@ pub struct JitCtx {
     /// off): compiled code enters another block of its region only if the
     /// whole block fits.
     pub limit: u64,
-    /// Internal edges a region crossed in the call that just returned: extra
-    /// block runs (statistics).
-    pub chained: u64,
     /// After [`STATUS_MISS`]: the packed [`MissSite`].
     pub rest: u32,
+    /// The pc of the region's entry for the current call.
+    pub pc: u32,
     /// The trap of a block that returned [`STATUS_TRAP`].
     pub trap: Option<Trap>,
     /// The exit of a block that returned [`STATUS_EXIT`].
@@ -99,7 +98,7 @@ pub struct JitCtx {
 
 impl Default for JitCtx {
     fn default() -> Self {
-        JitCtx { ram: std::ptr::null_mut(), limit: 0, chained: 0, rest: 0, trap: None, exit: None }
+        JitCtx { ram: std::ptr::null_mut(), limit: 0, rest: 0, pc: 0, trap: None, exit: None }
     }
 }
 

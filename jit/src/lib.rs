@@ -16,7 +16,7 @@
 //! hot, the engine compiles a *region*: that block plus the blocks its
 //! branches and jumps reach in the same 4 KiB page that have already run
 //! (a loop body with its `if`s, a call into a leaf and back). [`translate`]
-//! turns a region into one function `fn(machine, ctx, entry_pc) -> status`
+//! turns a region into one function `fn(machine, ctx) -> status`
 //! in which every guest block is a Cranelift block and a branch to another
 //! block of the region is a jump:
 //!
@@ -95,8 +95,8 @@
 //!   block's disassembly.
 //!
 //! ## Caching
-//! Compiled code never embeds the pc or a physical address: the entry pc is a
-//! parameter and everything pc-relative is computed from it. So code is
+//! Compiled code never embeds the pc or a physical address: the entry pc is
+//! an input (`ctx.pc`) and everything pc-relative is computed from it. So code is
 //! cached by the region's *content* ([`cache::CodeCache`]: every block's
 //! offset from the entry and bytes), owned by the engine and surviving
 //! machines and transactions, while a per-machine [`cache::BlockMap`] maps

@@ -2,8 +2,8 @@
 //! one Cranelift function.
 //!
 //! The generated function has the signature [`BlockFn`]:
-//! `(m: *mut Machine, ctx: *mut JitCtx, pc: u32) -> status`, where `pc` is
-//! the address of the region's entry block.
+//! `(m: *mut Machine, ctx: *mut JitCtx) -> status`; the pc of the region's
+//! entry block is `ctx.pc`.
 //!
 //! - **Regions.** The engine hands over the hot block plus the blocks it
 //!   already saw run that the hot block's branches and jumps reach inside the
@@ -12,20 +12,24 @@
 //!   function (a loop stays a loop in host code), anything else returns to
 //!   the dispatcher. Crossing an internal edge does exactly what the
 //!   dispatcher would do between those blocks (see `Emitter::leave`).
-//! - **Registers** are Cranelift [`Variable`]s. Every register the region
-//!   names is loaded from `m.hart.x` once, in the function's prologue, so
-//!   every variable is defined on every path and values stay in host
-//!   registers across the whole region. The written ones are stored back
-//!   ("write-back") before every memory access and helper call and at the
-//!   end of every guest block, so `m.hart.x` is exact wherever the function
-//!   can leave. `x0` is the constant 0 and is never written.
-//! - **pc** is never a constant: the entry pc is a parameter, and every
-//!   address (`auipc`, link values, branch targets, a side exit's pc) is that
-//!   parameter plus a byte offset known at compile time. So the code depends
-//!   only on the region's *bytes* and layout, which is what lets
-//!   [`crate::cache`] share it.
-//! - **instret** is a variable holding the count at the start of the current
-//!   guest block; an exit after `k` of its instructions stores `base + k`.
+//! - **Registers** are Cranelift [`Variable`]s, kept two ways
+//!   (`keeps_registers`). In a small loop every register the region names
+//!   is loaded once in the prologue and stays in a host register for the
+//!   whole call; the exits store the written ones back. Elsewhere a register
+//!   is loaded on first use and reloaded after each *write-back point* (a
+//!   memory check, a helper call, a block start), and a result is stored
+//!   when it is last defined before the next such point, so `m.hart.x` is
+//!   exact wherever the function can leave and live ranges stay short.
+//!   `x0` is the constant 0 and is never written.
+//! - **pc** is never a constant: every address (`auipc`, link values,
+//!   branch targets, a side exit's pc) is `ctx.pc` plus a byte offset known
+//!   at compile time, read where it is needed. So the code depends only on
+//!   the region's *bytes* and layout, which is what lets [`crate::cache`]
+//!   share it.
+//! - **instret** is not kept: a variable holds the *fuel*, the budget left
+//!   at the start of the current guest block (`limit - instret`), so an
+//!   internal edge is a subtraction and a compare with a constant; an exit
+//!   after `k` of the block's instructions stores `limit - fuel + k`.
 //! - **Loads and stores** inline the TLB hit path of `Machine::load`/`store`
 //!   (index, one tag compare that also covers the in-page check, add, host
 //!   access). A miss (no translation cached, a page crossing, a device, a
@@ -70,7 +74,7 @@ const OFF_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
 const OFF_DELTA: i32 = offset_of!(TlbEntry, delta) as i32;
 const OFF_CTX_RAM: i32 = offset_of!(crate::helpers::JitCtx, ram) as i32;
 const OFF_CTX_LIMIT: i32 = offset_of!(crate::helpers::JitCtx, limit) as i32;
-const OFF_CTX_CHAINED: i32 = offset_of!(crate::helpers::JitCtx, chained) as i32;
+const OFF_CTX_PC: i32 = offset_of!(crate::helpers::JitCtx, pc) as i32;
 const OFF_CTX_REST: i32 = offset_of!(crate::helpers::JitCtx, rest) as i32;
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
 const _: () = assert!(std::mem::size_of::<bool>() == 1);
@@ -189,7 +193,7 @@ impl Translator {
         let ptr = module.target_config().pointer_type();
 
         let mut sig = module.make_signature();
-        sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(I32)]);
+        sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr)]);
         sig.returns.push(AbiParam::new(I32));
 
         let mut exec_sig = module.make_signature();
@@ -362,13 +366,9 @@ struct Emitter<'f, 'r> {
     b: &'f mut FunctionBuilder<'r>,
     m: Value,
     ctx: Value,
-    /// Entry pc (the function's parameter).
-    pc: Value,
     /// Host address of RAM (loaded in the prologue if the region accesses
     /// memory).
     ram: Value,
-    /// The run's instruction limit (`ctx.limit`), loaded in the prologue.
-    limit: Value,
     exec_fn: FuncRef,
     exec_next_fn: FuncRef,
     /// Guest registers.
@@ -388,10 +388,11 @@ struct Emitter<'f, 'r> {
     /// otherwise they are reloaded after every memory access and helper call
     /// and at every guest block start (see [`keeps_registers`]).
     keep: bool,
-    /// instret at the start of the current guest block.
-    instret: Variable,
-    /// Internal edges crossed (statistics: each is a block run).
-    chained: Variable,
+    /// The budget left at the start of the current guest block: `limit -
+    /// instret`. Counting down makes an internal edge one subtraction and
+    /// one compare with a constant (the next block's length); `instret` is
+    /// only computed where the code leaves.
+    fuel: Variable,
     /// Some block of the region calls `jit_exec`.
     has_exec: bool,
     /// `m.stop_block` may have been set in the current guest block (only a
@@ -449,21 +450,21 @@ impl<'f, 'r> Emitter<'f, 'r> {
         b.switch_to_block(entry);
         b.seal_block(entry);
         let params = b.block_params(entry).to_vec();
-        let (m, ctx, pc) = (params[0], params[1], params[2]);
+        let (m, ctx) = (params[0], params[1]);
         let ops = || region.iter().flat_map(|blk| blk.ops.iter());
         let named = ops().fold(0, |acc, op| acc | regs_named(op.inst)) & !1;
         let written = ops().fold(0, |acc, op| acc | regs_written(op.inst)) & !1;
         let has_exec = ops().any(|op| is_exec(op.inst));
         let has_mem = ops().any(|op| matches!(op.inst, Inst::Load { .. } | Inst::Store { .. }));
 
-        let instret = b.declare_var(I64);
-        let chained = b.declare_var(I64);
+        // The dispatcher enters only with `instret <= limit` (the entry
+        // block fits the budget), so the fuel never underflows.
+        let fuel = b.declare_var(I64);
         let i0 = b.ins().load(I64, state_flags(), m, OFF_INSTRET);
-        b.def_var(instret, i0);
-        let zero = b.ins().iconst(I64, 0);
-        b.def_var(chained, zero);
         let limit = b.ins().load(I64, state_flags(), ctx, OFF_CTX_LIMIT);
-        let ram = if has_mem { b.ins().load(I64, state_flags(), ctx, OFF_CTX_RAM) } else { zero };
+        let f0 = b.ins().isub(limit, i0);
+        b.def_var(fuel, f0);
+        let ram = if has_mem { b.ins().load(I64, state_flags(), ctx, OFF_CTX_RAM) } else { b.ins().iconst(I64, 0) };
         let vars = std::array::from_fn(|_| b.declare_var(I32));
         let blocks = region
             .iter()
@@ -485,9 +486,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             b,
             m,
             ctx,
-            pc,
             ram,
-            limit,
             exec_fn,
             exec_next_fn,
             vars,
@@ -497,8 +496,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             loaded: 0,
             keep: keeps_registers(region),
             metering,
-            instret,
-            chained,
+            fuel,
             has_exec,
             may_stop: false,
             blocks,
@@ -562,14 +560,10 @@ impl<'f, 'r> Emitter<'f, 'r> {
         }
         self.b.ins().store(state_flags(), p[0], self.m, OFF_PC);
         self.b.ins().store(state_flags(), p[1], self.m, OFF_INSTRET);
-        let chained = self.b.use_var(self.chained);
-        self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
         self.b.ins().return_(&[p[2]]);
 
         self.b.switch_to_block(self.ret_raw);
         let status = self.b.block_params(self.ret_raw)[0];
-        let chained = self.b.use_var(self.chained);
-        self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
         self.b.ins().return_(&[status]);
 
         // A side exit leaves `instret` at the start of the guest block and
@@ -579,11 +573,9 @@ impl<'f, 'r> Emitter<'f, 'r> {
         if self.keep {
             self.store_written();
         }
-        let base = self.b.use_var(self.instret);
+        let base = self.instret_plus(0);
         self.b.ins().store(state_flags(), base, self.m, OFF_INSTRET);
         self.b.ins().store(state_flags(), site, self.ctx, OFF_CTX_REST);
-        let chained = self.b.use_var(self.chained);
-        self.b.ins().store(state_flags(), chained, self.ctx, OFF_CTX_CHAINED);
         let status = self.iconst(STATUS_MISS);
         self.b.ins().return_(&[status]);
     }
@@ -592,10 +584,13 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.ins().iconst(I32, i64::from(v))
     }
 
-    /// The entry pc plus a byte offset (wrapping).
+    /// The entry pc plus a byte offset (wrapping). The entry pc is read
+    /// from the context where it is needed, like the limit, rather than
+    /// kept in a register the whole time: in a loop, registers are for
+    /// guest values.
     fn pc_plus(&mut self, delta: u32) -> Value {
-        let d = self.iconst(delta);
-        self.b.ins().iadd(self.pc, d)
+        let pc = self.b.ins().load(I32, state_flags(), self.ctx, OFF_CTX_PC);
+        self.b.ins().iadd_imm_s(pc, i64::from(delta))
     }
 
     fn reg(&mut self, r: Reg) -> Value {
@@ -661,7 +656,12 @@ impl<'f, 'r> Emitter<'f, 'r> {
 
     /// instret at the start of the current guest block plus `k`.
     fn instret_plus(&mut self, k: u32) -> Value {
-        let base = self.b.use_var(self.instret);
+        let fuel = self.b.use_var(self.fuel);
+        let limit = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_LIMIT);
+        let base = self.b.ins().isub(limit, fuel);
+        if k == 0 {
+            return base;
+        }
         self.b.ins().iadd_imm_s(base, i64::from(k))
     }
 
@@ -697,17 +697,18 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// successor, and the fetch translation of this page is the one the
     /// dispatcher used (same page, TLB untouched by compiled code). Otherwise
     /// (and for targets outside the region) return with `pc` = the target.
-    fn leave(&mut self, rel: u32, target: Value, n: u32) {
+    fn leave(&mut self, rel: u32, n: u32) {
         self.write_back();
         let Some(&(_, next, len)) = self.blocks[..self.internal].iter().find(|(r, _, _)| *r as u32 == rel) else {
+            let target = self.pc_plus(rel);
             self.exit(target, n, STATUS_END);
             return;
         };
-        let done = self.instret_plus(n);
+        let fuel = self.b.use_var(self.fuel);
+        let left = self.b.ins().iadd_imm_s(fuel, -i64::from(n));
         let mut go = None;
         if self.metering {
-            let need = self.b.ins().iadd_imm_s(done, i64::from(len));
-            go = Some(self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, self.limit));
+            go = Some(self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, left, i64::from(len)));
         }
         if self.has_exec {
             let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
@@ -718,7 +719,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             });
         }
         let Some(go) = go else {
-            self.enter(next, done);
+            self.enter(next, left);
             return;
         };
         let cont = self.b.create_block();
@@ -728,18 +729,16 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.seal_block(cont);
         self.b.seal_block(out);
         self.b.switch_to_block(out);
+        // The target's pc is only computed where it is needed.
+        let target = self.pc_plus(rel);
         self.exit(target, n, STATUS_END);
         self.b.switch_to_block(cont);
-        self.enter(next, done);
+        self.enter(next, left);
     }
 
-    /// Cross an internal edge into guest block `next`, whose instret at
-    /// start is `instret`.
-    fn enter(&mut self, next: Block, instret: Value) {
-        self.b.def_var(self.instret, instret);
-        let c = self.b.use_var(self.chained);
-        let c = self.b.ins().iadd_imm_s(c, 1);
-        self.b.def_var(self.chained, c);
+    /// Cross an internal edge into guest block `next`, with `fuel` left.
+    fn enter(&mut self, next: Block, fuel: Value) {
+        self.b.def_var(self.fuel, fuel);
         self.b.ins().jump(next, &[]);
     }
 
@@ -776,12 +775,12 @@ impl<'f, 'r> Emitter<'f, 'r> {
             self.exec_next(n, next);
             return;
         }
-        let target = self.pc_plus(next);
         let last = blk.ops[blk.ops.len() - 1].inst;
         if last.ends_block() {
+            let target = self.pc_plus(next);
             self.exit(target, n, STATUS_END);
         } else {
-            self.leave(next, target, n);
+            self.leave(next, n);
         }
     }
 
@@ -857,19 +856,16 @@ impl<'f, 'r> Emitter<'f, 'r> {
                 self.b.seal_block(yes);
                 self.b.seal_block(no);
                 self.b.switch_to_block(yes);
-                let target = self.pc_plus(to);
-                self.leave(to, target, s.n);
+                self.leave(to, s.n);
                 self.b.switch_to_block(no);
-                let target = self.pc_plus(fall);
-                self.leave(fall, target, s.n);
+                self.leave(fall, s.n);
                 return true;
             }
             Inst::Jal { rd, offset } => {
                 let link = self.pc_plus(s.at.wrapping_add(s.len));
                 self.set(rd, link);
                 let to = s.at.wrapping_add(offset as u32);
-                let target = self.pc_plus(to);
-                self.leave(to, target, s.n);
+                self.leave(to, s.n);
                 return true;
             }
             Inst::Jalr { rd, rs1, offset } => {
