@@ -118,17 +118,21 @@ pub(crate) extern "C" fn jit_exec(m: *mut Machine, ctx: *mut JitCtx, word: u32, 
     let (m, ctx) = unsafe { (&mut *m, &mut *ctx) };
     let Decoded { inst, len } = decode(word);
     let len = u32::from(len);
-    match execute(m, inst, pc, len) {
-        Ok(Step::Next(next)) => {
+    let result = execute(m, inst, pc, len);
+    finish(m, ctx, result, pc, Some(pc.wrapping_add(len)))
+}
+
+/// Finish an instruction `execute` ran for compiled code, as `run_ops` does:
+/// clear `x0`, set `pc` and `instret` (or stash the trap or exit) and say
+/// how the block goes on. With `fall_through`, a step to that pc is
+/// [`STATUS_CONTINUE`] (the block goes on, nothing set).
+fn finish(m: &mut Machine, ctx: &mut JitCtx, result: Result<Step, Trap>, pc: u32, fall_through: Option<u32>) -> u32 {
+    match result {
+        Ok(Step::Next(next)) if Some(next) == fall_through => {
             m.hart.x[0] = 0;
-            if next == pc.wrapping_add(len) {
-                return STATUS_CONTINUE;
-            }
-            m.hart.pc = next;
-            m.hart.instret += 1;
-            STATUS_END
+            STATUS_CONTINUE
         }
-        Ok(Step::EndBlock(next)) => {
+        Ok(Step::Next(next) | Step::EndBlock(next)) => {
             m.hart.x[0] = 0;
             m.hart.pc = next;
             m.hart.instret += 1;
@@ -167,26 +171,8 @@ pub(crate) extern "C" fn jit_exec_next(m: *mut Machine, ctx: *mut JitCtx, pc: u3
         }
     };
     let Decoded { inst, len } = decode(word);
-    match execute(m, inst, pc, u32::from(len)) {
-        Ok(Step::Next(next) | Step::EndBlock(next)) => {
-            m.hart.x[0] = 0;
-            m.hart.pc = next;
-            m.hart.instret += 1;
-            STATUS_END
-        }
-        Ok(Step::Exit(next, exit)) => {
-            m.hart.x[0] = 0;
-            m.hart.pc = next;
-            m.hart.instret += 1;
-            ctx.exit = Some(exit);
-            STATUS_EXIT
-        }
-        Err(trap) => {
-            m.hart.pc = pc;
-            ctx.trap = Some(trap);
-            STATUS_TRAP
-        }
-    }
+    let result = execute(m, inst, pc, u32::from(len));
+    finish(m, ctx, result, pc, None)
 }
 
 /// Symbol names and addresses of the helpers, for `JITBuilder::symbol`.

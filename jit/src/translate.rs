@@ -948,32 +948,44 @@ impl<'f, 'r> Emitter<'f, 'r> {
         const _: () = assert!(avm_mmu::tlb::TLB_ENTRIES > 1);
         // The side exit needs `m.hart.x` exact.
         self.write_back();
+        let entry = self.tlb_entry(addr);
         let b = &mut self.b;
-        // The entry's byte offset in its side: (page % TLB_ENTRIES) * 8.
-        let idx = b.ins().ushr_imm_u(addr, 12 - 3);
-        let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
-        let idx = b.ins().uextend(I64, idx);
-        let entry = b.ins().iadd(self.m, idx);
         let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
         let last = if width > 1 { b.ins().iadd_imm_s(addr, i64::from(width - 1)) } else { addr };
         let want = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
         let hit = b.ins().icmp(IntCC::Equal, tag, want);
-        let cont = b.create_block();
-        let miss = b.create_block();
-        b.set_cold_block(miss);
-        b.ins().brif(hit, cont, &[], miss, &[]);
-        b.seal_block(cont);
-        b.seal_block(miss);
-        self.b.switch_to_block(miss);
-        let site = self.iconst(s.packed());
-        self.b.ins().jump(self.miss, &[BlockArg::Value(site)]);
-        self.b.switch_to_block(cont);
-        self.forget_registers();
+        self.side_exit_unless(hit, s);
         let b = &mut self.b;
         let delta = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
         let off = b.ins().iadd(addr, delta);
         let off = b.ins().uextend(I64, off);
         b.ins().iadd(self.ram, off)
+    }
+
+    /// The address of the TLB entry for `addr` in the read side (add the
+    /// side's offset): `m + (page % TLB_ENTRIES) * 8`.
+    fn tlb_entry(&mut self, addr: Value) -> Value {
+        let b = &mut self.b;
+        let idx = b.ins().ushr_imm_u(addr, 12 - 3);
+        let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
+        let idx = b.ins().uextend(I64, idx);
+        b.ins().iadd(self.m, idx)
+    }
+
+    /// Continue only if `ok`; otherwise take the side exit of site `s`
+    /// (one jump to the shared miss block).
+    fn side_exit_unless(&mut self, ok: Value, s: Site) {
+        let cont = self.b.create_block();
+        let miss = self.b.create_block();
+        self.b.set_cold_block(miss);
+        self.b.ins().brif(ok, cont, &[], miss, &[]);
+        self.b.seal_block(cont);
+        self.b.seal_block(miss);
+        self.b.switch_to_block(miss);
+        let site = self.iconst(s.packed());
+        self.b.ins().jump(self.miss, &[BlockArg::Value(site)]);
+        self.b.switch_to_block(cont);
+        self.forget_registers();
     }
 
     /// The check of access group `g` (see [`crate::group`]), at its first
@@ -992,11 +1004,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let mut delta: Option<Value> = None;
         for (_, side) in sides.into_iter().filter(|(used, _)| *used) {
             for addr in [lo, hi] {
+                let entry = self.tlb_entry(addr);
                 let b = &mut self.b;
-                let idx = b.ins().ushr_imm_u(addr, 12 - 3);
-                let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
-                let idx = b.ins().uextend(I64, idx);
-                let entry = b.ins().iadd(self.m, idx);
                 let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
                 let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
                 let mut hit = b.ins().icmp(IntCC::Equal, tag, want);
@@ -1015,17 +1024,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             }
         }
         let (Some(ok), Some(delta)) = (ok, delta) else { unreachable!("a group has at least one access") };
-        let cont = self.b.create_block();
-        let miss = self.b.create_block();
-        self.b.set_cold_block(miss);
-        self.b.ins().brif(ok, cont, &[], miss, &[]);
-        self.b.seal_block(cont);
-        self.b.seal_block(miss);
-        self.b.switch_to_block(miss);
-        let site = self.iconst(s.packed());
-        self.b.ins().jump(self.miss, &[BlockArg::Value(site)]);
-        self.b.switch_to_block(cont);
-        self.forget_registers();
+        self.side_exit_unless(ok, s);
         let off = self.b.ins().iadd(lo, delta);
         let off = self.b.ins().uextend(I64, off);
         self.b.ins().iadd(self.ram, off)

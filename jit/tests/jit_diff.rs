@@ -342,15 +342,7 @@ fn sv32_supervisor() {
 
     let mut a = Asm::new(RAM_BASE);
     let h = prologue(&mut a);
-    let s_entry = a.new_label();
-    a.la(T0, s_entry);
-    a.csrw(avm_isa::csr::MEPC, T0);
-    a.li(T0, 1 << 11); // MPP = S
-    a.csrw(avm_isa::csr::MSTATUS, T0);
-    a.li(T0, (1 << 31) | (PT >> 12));
-    a.csrw(avm_isa::csr::SATP, T0);
-    a.inst(Inst::Mret);
-    a.bind(s_entry);
+    enter_supervisor_sv32(&mut a, PT);
     a.li(S0, va);
     a.li(S1, va + 0x1000);
     a.li(A5, va + 0x2000);
@@ -565,15 +557,7 @@ fn access_groups_across_pages() {
 
     let mut a = Asm::new(RAM_BASE);
     let h = prologue(&mut a);
-    let s_entry = a.new_label();
-    a.la(T0, s_entry);
-    a.csrw(avm_isa::csr::MEPC, T0);
-    a.li(T0, 1 << 11); // MPP = S
-    a.csrw(avm_isa::csr::MSTATUS, T0);
-    a.li(T0, (1 << 31) | (PT >> 12));
-    a.csrw(avm_isa::csr::SATP, T0);
-    a.inst(Inst::Mret);
-    a.bind(s_entry);
+    enter_supervisor_sv32(&mut a, PT);
     a.li(A0, 0x1234_5678);
     a.li(S11, 0);
     a.li(T1, 40);

@@ -45,6 +45,20 @@ pub fn prologue(a: &mut Asm) -> avm_isa::asm::Label {
     handler
 }
 
+/// Switch to S-mode with Sv32 paging rooted at the page table at `root`
+/// (the code that follows runs there).
+pub fn enter_supervisor_sv32(a: &mut Asm, root: u32) {
+    let s_entry = a.new_label();
+    a.la(T0, s_entry);
+    a.csrw(csr::MEPC, T0);
+    a.li(T0, 1 << 11); // MPP = S
+    a.csrw(csr::MSTATUS, T0);
+    a.li(T0, (1 << 31) | (root >> 12));
+    a.csrw(csr::SATP, T0);
+    a.inst(avm_isa::Inst::Mret);
+    a.bind(s_entry);
+}
+
 /// Exit through tohost (code 0), then the trap handler.
 pub fn finish(a: &mut Asm, handler: avm_isa::asm::Label) {
     a.li(T0, TOHOST);
