@@ -61,6 +61,18 @@ pub struct Tlb {
     /// Entries filled since the last flush (`side * TLB_ENTRIES + index`),
     /// so a flush clears those instead of all `3 * TLB_ENTRIES`.
     filled: Vec<u16>,
+    /// XOR of [`entry_hash`] over the valid entries, kept up to date by
+    /// every change: [`Tlb::digest`].
+    sum: u64,
+}
+
+/// A 64-bit mix of one valid entry and its position (splitmix64's
+/// finaliser).
+fn entry_hash(code: usize, e: TlbEntry) -> u64 {
+    let mut z = (code as u64) << 48 ^ u64::from(e.tag) << 16 ^ u64::from(e.delta).rotate_left(29);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 const _: () = assert!(3 * TLB_ENTRIES <= u16::MAX as usize + 1);
@@ -72,13 +84,39 @@ impl Default for Tlb {
             write: [TlbEntry::default(); TLB_ENTRIES],
             fetch: [TlbEntry::default(); TLB_ENTRIES],
             filled: Vec::new(),
+            sum: 0,
         }
     }
 }
 
+impl Tlb {
+    fn entry_mut(&mut self, code: u16) -> &mut TlbEntry {
+        let (side, index) = (usize::from(code) / TLB_ENTRIES, usize::from(code) % TLB_ENTRIES);
+        match side {
+            0 => &mut self.read[index],
+            1 => &mut self.write[index],
+            _ => &mut self.fetch[index],
+        }
+    }
+
+    /// The entry with code `side * TLB_ENTRIES + index` (see `filled`).
+    fn entry(&self, code: u16) -> &TlbEntry {
+        let (side, index) = (usize::from(code) / TLB_ENTRIES, usize::from(code) % TLB_ENTRIES);
+        match side {
+            0 => &self.read[index],
+            1 => &self.write[index],
+            _ => &self.fetch[index],
+        }
+    }
+}
+
+/// Equal entries. Every valid entry is listed in its TLB's `filled` (a fill
+/// of an empty entry records it; only a flush forgets it, and clears the
+/// entry too), so comparing the entries the two lists name compares them
+/// all: the crosscheck does this after every block.
 impl PartialEq for Tlb {
     fn eq(&self, other: &Tlb) -> bool {
-        self.read == other.read && self.write == other.write && self.fetch == other.fetch
+        self.filled.iter().chain(&other.filled).all(|&code| self.entry(code) == other.entry(code))
     }
 }
 
@@ -142,10 +180,21 @@ impl Tlb {
             Access::Fetch => (&mut self.fetch, 2),
         };
         let index = Self::index(vaddr);
+        let code = n * TLB_ENTRIES + index;
         if side[index].tag == EMPTY_TAG {
-            self.filled.push((n * TLB_ENTRIES + index) as u16);
+            self.filled.push(code as u16);
+        } else {
+            self.sum ^= entry_hash(code, side[index]);
         }
-        side[index] = TlbEntry { tag: Self::tag(vaddr), delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff) };
+        if self.filled.len() > 3 * TLB_ENTRIES {
+            // Entries emptied by `drop_writes_to` and filled again are
+            // listed twice; never let the list outgrow the TLB.
+            self.filled.sort_unstable();
+            self.filled.dedup();
+        }
+        let entry = TlbEntry { tag: Self::tag(vaddr), delta: (ram_offset & !0xfff).wrapping_sub(vaddr & !0xfff) };
+        side[index] = entry;
+        self.sum ^= entry_hash(code, entry);
     }
 
     /// Forget every translation. Only entries filled since the last flush
@@ -157,24 +206,28 @@ impl Tlb {
                 *e = TlbEntry::default();
             }
         } else {
-            for &code in &self.filled {
-                let (side, index) = (usize::from(code) / TLB_ENTRIES, usize::from(code) % TLB_ENTRIES);
-                let entry = match side {
-                    0 => &mut self.read[index],
-                    1 => &mut self.write[index],
-                    _ => &mut self.fetch[index],
-                };
-                *entry = TlbEntry::default();
+            for code in std::mem::take(&mut self.filled) {
+                *self.entry_mut(code) = TlbEntry::default();
             }
         }
         self.filled.clear();
+        self.sum = 0;
+    }
+
+    /// A 64-bit digest of the valid entries, kept up to date incrementally:
+    /// equal TLBs have equal digests, and different ones almost surely
+    /// differ. The crosscheck compares it after every block, where even
+    /// [`PartialEq`]'s walk over the filled entries is too slow.
+    pub fn digest(&self) -> u64 {
+        self.sum
     }
 
     /// Drop write entries that point at the RAM page holding `ram_offset`.
     pub fn drop_writes_to(&mut self, ram_offset: u32) {
         let page = ram_offset & !0xfff;
-        for e in self.write.iter_mut() {
+        for (index, e) in self.write.iter_mut().enumerate() {
             if e.tag != EMPTY_TAG && e.tag.wrapping_add(e.delta) == page {
+                self.sum ^= entry_hash(TLB_ENTRIES + index, *e);
                 *e = TlbEntry::default();
             }
         }
@@ -201,6 +254,32 @@ mod tests {
             assert_eq!(tlb, Tlb::default(), "{fills} fills");
             assert!(tlb.lookup(Access::Read, 0, 4).is_none());
         }
+    }
+
+    #[test]
+    fn equality_sees_every_entry() {
+        let mut a = Tlb::default();
+        let mut b = Tlb::default();
+        assert_eq!(a, b);
+        a.fill(Access::Write, 0x5000, 0x1000);
+        assert_ne!(a, b, "filled on one side only");
+        assert_ne!(b, a, "either order");
+        b.fill(Access::Write, 0x5000, 0x2000);
+        assert_ne!(a, b, "another delta");
+        b.fill(Access::Write, 0x5000, 0x1000);
+        assert_eq!(a, b);
+        b.fill(Access::Fetch, 0x5000, 0x1000);
+        assert_ne!(a, b, "another side");
+        assert_ne!(a.digest(), b.digest());
+        b.flush();
+        a.drop_writes_to(0x1000);
+        assert_eq!(a, b, "dropped and flushed entries are empty alike");
+        assert_eq!(a.digest(), b.digest());
+        assert_eq!(a.digest(), Tlb::default().digest());
+        a.fill(Access::Read, 0x7000, 0x3000);
+        b.fill(Access::Read, 0x7000, 0x4000);
+        b.fill(Access::Read, 0x7000, 0x3000);
+        assert_eq!(a.digest(), b.digest(), "a refill replaces the entry's share");
     }
 
     #[test]
