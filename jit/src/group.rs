@@ -30,6 +30,8 @@ use avm_interp::Op;
 use avm_isa::{Inst, Reg};
 use avm_mmu::memory::PAGE_SIZE;
 
+use crate::translate::written_reg;
+
 /// One group of accesses (indices into the block's instructions).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Group {
@@ -56,22 +58,6 @@ fn access(inst: Inst) -> Option<(Reg, i32, u32, bool)> {
     }
 }
 
-/// The register an inline instruction writes, if any (`None` also for
-/// instructions that end a group because they call a helper: see
-/// [`ends_group`]).
-fn written(inst: Inst) -> Option<Reg> {
-    match inst {
-        Inst::AluImm { rd, .. }
-        | Inst::Alu { rd, .. }
-        | Inst::Lui { rd, .. }
-        | Inst::Auipc { rd, .. }
-        | Inst::Load { rd, .. }
-        | Inst::Jal { rd, .. }
-        | Inst::Jalr { rd, .. } => Some(rd),
-        _ => None,
-    }
-}
-
 /// Instructions a group cannot extend over: anything translated as a
 /// helper call (it may write any register, and it splits the function).
 fn ends_group(inst: Inst) -> bool {
@@ -93,7 +79,7 @@ pub fn plan(ops: &[Op]) -> (Vec<Option<usize>>, Vec<Group>) {
         let mut end = i64::from(off) + i64::from(width);
         let mut members = vec![first];
         // A load into its own base register ends the group after itself.
-        let mut open = written(ops[first].inst) != Some(base);
+        let mut open = written_reg(ops[first].inst) != Some(base);
         let mut j = first + 1;
         while open && j < ops.len() {
             let inst = ops[j].inst;
@@ -112,7 +98,7 @@ pub fn plan(ops: &[Op]) -> (Vec<Option<usize>>, Vec<Group>) {
                 g.writes |= s;
                 members.push(j);
             }
-            if written(inst) == Some(base) {
+            if written_reg(inst) == Some(base) {
                 open = false;
             }
             j += 1;

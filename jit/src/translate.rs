@@ -332,6 +332,12 @@ const MAX_KEEP_INSTS: usize = 64;
 
 /// The register an inline instruction writes, as a bit.
 fn regs_written(inst: Inst) -> u32 {
+    written_reg(inst).map_or(0, |rd| 1 << rd.idx())
+}
+
+/// The register an inline instruction writes, if any (instructions left to
+/// `jit_exec` write `m.hart.x` themselves and are not counted).
+pub(crate) fn written_reg(inst: Inst) -> Option<Reg> {
     match inst {
         Inst::AluImm { rd, .. }
         | Inst::Load { rd, .. }
@@ -339,8 +345,8 @@ fn regs_written(inst: Inst) -> u32 {
         | Inst::Alu { rd, .. }
         | Inst::Lui { rd, .. }
         | Inst::Auipc { rd, .. }
-        | Inst::Jal { rd, .. } => 1 << rd.idx(),
-        _ => 0,
+        | Inst::Jal { rd, .. } => Some(rd),
+        _ => None,
     }
 }
 
