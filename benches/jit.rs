@@ -197,7 +197,7 @@ fn bench_metering(c: &mut Criterion) {
     let mut group = c.benchmark_group("metering");
     group.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(3));
-    for name in ["alu", "sieve"] {
+    for name in WORKLOADS {
         let elf = guest_elf(name);
         for metering in [true, false] {
             let mut engine = JitEngine::new(JitConfig { metering, ..JitConfig::default() });

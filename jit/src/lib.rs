@@ -75,7 +75,9 @@
 //! - **Exact metering.** Compiled code is entered, and an internal edge
 //!   taken, only when the remaining budget covers the whole next block;
 //!   otherwise the interpreter runs it, truncated to the budget, so limits
-//!   land mid-block exactly.
+//!   land mid-block exactly. A short self-loop is emitted as a few copies
+//!   in a row; the edge into the first copy checks that the budget covers
+//!   all of them, which is the same check made once for several edges.
 //! - **Precise traps for free.** Compiled code cannot fault on memory; the
 //!   interpreter performs every access that could. A side exit leaves with
 //!   `m.hart.x` exact and before the access, and a TLB hit changes nothing

@@ -710,3 +710,38 @@ fn straddling_instructions_in_a_hot_loop() {
     let (_, exit, _) = run_both_with(&m, &[u64::MAX], background);
     assert_eq!(exit, halt());
 }
+
+/// An unrolled self-loop (the sieve's `sb; addi; bltu`): the edge into its
+/// first copy checks the budget for all copies, the copies run on
+/// unchecked. Every limit in a window of iterations, in slices on one engine
+/// and as single runs on fresh ones, must stop exactly where the interpreter
+/// stops, including inside the copies. The stores walk into a fresh page in
+/// the middle of the loop, so a TLB side exit leaves from one of the copies.
+#[test]
+fn unrolled_self_loop_stops_at_every_limit() {
+    use avm_isa::BranchOp;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(A0, DATA + 0x1000 - 150);
+    a.li(A1, DATA + 0x1000 + 150);
+    a.li(A2, 0x5a);
+    let top = a.here();
+    a.store(StoreOp::Sb, A2, A0, 0);
+    a.addi(A0, A0, 1);
+    a.branch_label(BranchOp::Bltu, A0, A1, top);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    let (_, exit, stats) = run_both_with(&m, &[u64::MAX], config(1));
+    assert_eq!(exit, halt());
+    assert!(stats.insts_run_compiled > 800, "{stats:?}");
+    // Past the set-up and the first (interpreted) iterations.
+    let window = 40..200u64;
+    for threshold in [0, 1] {
+        let slices: Vec<u64> = window.clone().collect();
+        let _ = run_both_with(&m, &slices, config(threshold));
+        for limit in window.clone() {
+            let (_, exit, _) = run_both_with(&m, &[limit, limit + 700, u64::MAX], config(threshold));
+            assert_eq!(exit, halt(), "limit {limit}, threshold {threshold}");
+        }
+    }
+}
