@@ -115,6 +115,12 @@
 //! counters of `--stats` do not, which is why tests that assert them compile
 //! synchronously (the library default).
 //!
+//! ## Seeing the code
+//! With `AVM_JIT_DUMP=1` the translator prints every region it compiles to
+//! stderr: the guest blocks disassembled (addresses relative to the entry),
+//! the Cranelift IR and the host code, e.g.
+//! `AVM_JIT_DUMP=1 avm exec --example sieve --sync-compile 2>&1 | less`.
+//!
 //! ## Chaining
 //! Inside a region, blocks jump to each other directly, so a loop runs in
 //! one call. Between regions, a function that ends normally is followed by

@@ -160,6 +160,9 @@ pub struct Translator {
     chaining: bool,
     /// Internal edges check the budget (see [`Translator::set_metering`]).
     metering: bool,
+    /// Print every region's guest code, Cranelift IR and host code to
+    /// stderr (`AVM_JIT_DUMP=1`).
+    dump: bool,
 }
 
 impl Translator {
@@ -217,6 +220,7 @@ impl Translator {
             exec_next_fn,
             chaining: true,
             metering: true,
+            dump: std::env::var("AVM_JIT_DUMP").is_ok_and(|v| v == "1"),
         })
     }
 
@@ -260,7 +264,14 @@ impl Translator {
             b.finalize(frontend);
         }
         let id = self.module.declare_anonymous_function(&self.sig).map_err(|e| err(&e))?;
+        self.ctx.set_disasm(self.dump);
+        if self.dump {
+            eprintln!("{}{}", dump_region(blocks), self.ctx.func.display());
+        }
         self.module.define_function(id, &mut self.ctx).map_err(|e| err(&e))?;
+        if let Some(code) = self.ctx.compiled_code().filter(|_| self.dump) {
+            eprintln!("; host code\n{}", code.vcode.as_deref().unwrap_or(""));
+        }
         let code_size = self.ctx.compiled_code().map_or(0, |c| c.code_info().total_size);
         self.module.clear_context(&mut self.ctx);
         self.module.finalize_definitions().map_err(|e| err(&e))?;
@@ -281,6 +292,27 @@ impl Translator {
         // SAFETY: forwarded to the caller.
         unsafe { self.module.free_memory() };
     }
+}
+
+/// The guest side of a region dump (`AVM_JIT_DUMP=1`): each block
+/// disassembled as if the region's entry were at address 0 (the code does
+/// not depend on where it runs).
+fn dump_region(blocks: &[RegionBlock]) -> String {
+    use avm_isa::disasm::Disasm;
+    use avm_isa::Decoded;
+    let mut out = format!("; region of {} guest blocks (addresses relative to its entry)\n", blocks.len());
+    for blk in blocks {
+        let mut at = blk.rel as u32;
+        for op in blk.ops {
+            let d = Disasm { decoded: Decoded { inst: op.inst, len: op.len }, pc: at };
+            out += &format!(";   {at:08x}: {d}\n");
+            at = at.wrapping_add(u32::from(op.len));
+        }
+        if blk.straddler {
+            out += &format!(";   {at:08x}: (crosses the page end: run by jit_exec_next)\n");
+        }
+    }
+    out
 }
 
 /// The translator's preconditions on a region: an entry at offset 0, no
@@ -1077,31 +1109,40 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let base = self.reg(base);
         let lo = self.b.ins().iadd_imm_s(base, i64::from(min));
         let hi = self.b.ins().iadd_imm_s(lo, i64::from(span - 1));
+        // Each end's slot and page are computed once for both sides. The
+        // tests are folded into one word: `tag ^ page` is 0 on a hit and
+        // `delta ^ delta0` is 0 when the deltas agree, so the group hits
+        // exactly when the `or` of them all is 0 (no flag materialised per
+        // test, one compare and branch).
+        let ends = [lo, hi].map(|addr| {
+            let entry = self.tlb_entry(addr);
+            let page = self.b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+            (entry, page)
+        });
         let sides = [(reads, OFF_TLB_READ), (writes, OFF_TLB_WRITE)];
-        let mut ok: Option<Value> = None;
+        let mut bad: Option<Value> = None;
         let mut delta: Option<Value> = None;
         for (_, side) in sides.into_iter().filter(|(used, _)| *used) {
-            for addr in [lo, hi] {
-                let entry = self.tlb_entry(addr);
+            for (entry, page) in ends {
                 let b = &mut self.b;
                 let tag = b.ins().load(I32, state_flags(), entry, side + OFF_TAG);
-                let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
-                let mut hit = b.ins().icmp(IntCC::Equal, tag, want);
+                let mut miss = b.ins().bxor(tag, page);
                 let d = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
                 match delta {
                     Some(d0) => {
-                        let same = b.ins().icmp(IntCC::Equal, d, d0);
-                        hit = b.ins().band(hit, same);
+                        let other = b.ins().bxor(d, d0);
+                        miss = b.ins().bor(miss, other);
                     }
                     None => delta = Some(d),
                 }
-                ok = Some(match ok {
-                    Some(all) => b.ins().band(all, hit),
-                    None => hit,
+                bad = Some(match bad {
+                    Some(all) => b.ins().bor(all, miss),
+                    None => miss,
                 });
             }
         }
-        let (Some(ok), Some(delta)) = (ok, delta) else { unreachable!("a group has at least one access") };
+        let (Some(bad), Some(delta)) = (bad, delta) else { unreachable!("a group has at least one access") };
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
         self.side_exit_unless(ok, s);
         let off = self.b.ins().iadd(lo, delta);
         let off = self.b.ins().uextend(I64, off);
@@ -1261,5 +1302,29 @@ impl Site {
     /// a single jump (see [`helpers::MissSite`]).
     fn packed(self) -> u32 {
         helpers::MissSite { at: self.at as i32, retired: self.i, rest: self.n - self.i }.pack()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avm_isa::asm::encode;
+
+    /// The dump shows each guest instruction at its offset from the entry.
+    #[test]
+    fn region_dump_disassembles_relative_to_the_entry() {
+        let insts = [
+            Inst::AluImm { op: AluImmOp::Addi, rd: Reg::new(10), rs1: Reg::new(10), imm: 1 },
+            Inst::Branch { op: BranchOp::Bne, rs1: Reg::new(10), rs2: Reg::new(11), offset: -4 },
+        ];
+        let ops: Vec<Op> = insts.iter().map(|&inst| Op { inst, len: 4 }).collect();
+        let bytes: Vec<u8> = insts.iter().flat_map(|i| encode(i).to_le_bytes()).collect();
+        let text = dump_region(&[
+            RegionBlock { rel: 0, ops: &ops[..1], bytes: &bytes[..4], straddler: false },
+            RegionBlock { rel: 4, ops: &ops[1..], bytes: &bytes[4..], straddler: true },
+        ]);
+        assert!(text.contains("00000000: addi a0,a0,1"), "{text}");
+        assert!(text.contains("00000004: bne a0,a1,0x0"), "{text}");
+        assert!(text.contains("00000008: (crosses the page end"), "{text}");
     }
 }
