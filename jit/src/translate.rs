@@ -697,8 +697,10 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.loaded |= 1 << i;
         if !self.keep && self.store_now.get(self.cur).copied().unwrap_or(false) {
             // The last definition before the next write-back: store it now,
-            // so the value need not stay live until then.
+            // so the value need not stay live until then (and the
+            // write-back need not store an earlier definition again).
             self.b.ins().store(state_flags(), v, self.m, OFF_X + 4 * i as i32);
+            self.dirty &= !(1 << i);
         } else {
             self.dirty |= 1 << i;
         }
@@ -925,6 +927,17 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// jump or branch).
     fn inst(&mut self, inst: Inst, s: Site, word: u32) -> bool {
         match inst {
+            // `li` and `mv` (`addi rd, x0, imm`, `add rd, x0, rs`) are a
+            // constant and a copy: no IR for an operation with x0.
+            Inst::AluImm { op: AluImmOp::Addi | AluImmOp::Ori | AluImmOp::Xori, rd, rs1: Reg::ZERO, imm } => {
+                let v = self.iconst(imm as u32);
+                self.set(rd, v);
+            }
+            Inst::Alu { op: AluOp::Add | AluOp::Or | AluOp::Xor, rd, rs1: Reg::ZERO, rs2: r }
+            | Inst::Alu { op: AluOp::Add | AluOp::Sub | AluOp::Or | AluOp::Xor, rd, rs1: r, rs2: Reg::ZERO } => {
+                let v = self.reg(r);
+                self.set(rd, v);
+            }
             Inst::AluImm { op, rd, rs1, imm } => {
                 let a = self.reg(rs1);
                 let v = self.alu_imm(op, a, imm);

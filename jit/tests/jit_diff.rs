@@ -745,3 +745,38 @@ fn unrolled_self_loop_stops_at_every_limit() {
         }
     }
 }
+
+/// The translator turns ALU operations with an `x0` operand (`li`, `mv`,
+/// `neg`-like and `not`-like forms) into constants and copies; every such
+/// form, written into registers that later feed a checksum, must agree with
+/// the interpreter, including writes to `x0` itself.
+#[test]
+fn alu_forms_with_x0_operands() {
+    use avm_isa::BranchOp;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S0, 40);
+    a.li(A1, 0x1234_5678);
+    let top = a.here();
+    a.alu_imm(AluImmOp::Addi, A2, Reg::ZERO, -7);
+    a.alu_imm(AluImmOp::Xori, A3, Reg::ZERO, -1);
+    a.alu_imm(AluImmOp::Ori, A4, Reg::ZERO, 0x7ff);
+    a.alu(AluOp::Add, A5, Reg::ZERO, A1);
+    a.alu(AluOp::Or, T5, A1, Reg::ZERO);
+    a.alu(AluOp::Xor, T6, Reg::ZERO, S0);
+    a.alu(AluOp::Sub, T0, A1, Reg::ZERO);
+    a.alu(AluOp::Sub, T1, Reg::ZERO, A1);
+    a.alu(AluOp::Add, Reg::ZERO, A1, A1);
+    a.alu(AluOp::Add, T2, Reg::ZERO, Reg::ZERO);
+    for r in [A2, A3, A4, A5, T5, T6, T0, T1, T2] {
+        a.alu(AluOp::Add, A0, A0, r);
+        a.alu_imm(AluImmOp::Slli, A0, A0, 1);
+    }
+    a.alu(AluOp::Add, A1, A1, A0);
+    a.addi(S0, S0, -1);
+    a.branch_label(BranchOp::Bne, S0, Reg::ZERO, top);
+    finish(&mut a, h);
+    let (exit, stats) = run_both(&a.finish().expect("assembles"), u64::MAX, RAM);
+    assert_eq!(exit, halt());
+    assert!(stats.insts_run_compiled > 1000, "{stats:?}");
+}
