@@ -99,6 +99,7 @@ impl HostEngine for avm_jit::JitEngine {
             ("blocks_compiled", s.blocks_compiled),
             ("region_blocks", s.region_blocks),
             ("insts_compiled", s.insts_compiled),
+            ("region_entries", s.region_entries),
             ("side_exits", s.side_exits),
             ("compiled_calls", s.compiled_calls),
             ("insts_run_compiled", s.insts_run_compiled),

@@ -19,13 +19,19 @@ use avm_mmu::memory::PAGE_SIZE;
 
 use crate::helpers::BlockFn;
 
-/// A compiled block, ready to run.
+/// Compiled code for one block, ready to run: a region's function and
+/// where in it the block starts.
 #[derive(Clone, Copy, Debug)]
 pub struct CodeRef {
-    /// Entry point.
+    /// The region's function.
     pub func: BlockFn,
     /// Instructions in the block: the budget it needs to be entered.
     pub len: u32,
+    /// The block's index in its region (0: the block the region was formed
+    /// for).
+    pub entry: u32,
+    /// The block's byte offset from the region's first block.
+    pub rel: i32,
 }
 
 /// Compiled code by block content.

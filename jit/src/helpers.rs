@@ -88,8 +88,12 @@ pub struct JitCtx {
     pub limit: u64,
     /// After [`STATUS_MISS`]: the packed [`MissSite`].
     pub rest: u32,
-    /// The pc of the region's entry for the current call.
+    /// The pc of the region's entry for the current call (its first block,
+    /// also when the call starts at another block).
     pub pc: u32,
+    /// The index of the region block this call starts at (see
+    /// [`crate::translate`]: every block of a region is an entry).
+    pub entry: u32,
     /// The trap of a block that returned [`STATUS_TRAP`].
     pub trap: Option<Trap>,
     /// The exit of a block that returned [`STATUS_EXIT`].
@@ -98,7 +102,7 @@ pub struct JitCtx {
 
 impl Default for JitCtx {
     fn default() -> Self {
-        JitCtx { ram: std::ptr::null_mut(), limit: 0, rest: 0, pc: 0, trap: None, exit: None }
+        JitCtx { ram: std::ptr::null_mut(), limit: 0, rest: 0, pc: 0, entry: 0, trap: None, exit: None }
     }
 }
 

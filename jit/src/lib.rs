@@ -18,7 +18,10 @@
 //! (a loop body with its `if`s, a call into a leaf and back). [`translate`]
 //! turns a region into one function `fn(machine, ctx) -> status`
 //! in which every guest block is a Cranelift block and a branch to another
-//! block of the region is a jump:
+//! block of the region is a jump. Every block of the region is also an
+//! entry (the call says which, `ctx.entry`), so a block inside a compiled
+//! loop that the dispatcher reaches on its own (after a return, after a
+//! budget stop) runs the region's code instead of getting compiled again:
 //!
 //! - **Registers** are Cranelift variables. In a small loop they are loaded
 //!   once and stay in host registers for the whole call; elsewhere each is

@@ -11,7 +11,10 @@
 //!   Cranelift block; a branch to a block of the region is a jump inside the
 //!   function (a loop stays a loop in host code), anything else returns to
 //!   the dispatcher. Crossing an internal edge does exactly what the
-//!   dispatcher would do between those blocks (see `Emitter::leave`).
+//!   dispatcher would do between those blocks (see `Emitter::leave`). The
+//!   function starts at block `ctx.entry` (a jump table), so the engine can
+//!   enter the region at any of its blocks; `ctx.pc` is then still the pc of
+//!   the first one.
 //! - **Registers** are Cranelift [`Variable`]s, kept two ways
 //!   (`keeps_registers`). In a small loop every register the region names
 //!   is loaded once in the prologue and stays in a host register for the
@@ -51,7 +54,9 @@ use avm_interp::Op;
 use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, StoreOp};
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, MemFlagsData, Signature, Value};
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, JumpTableData, MemFlagsData, Signature, Value,
+};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -77,6 +82,7 @@ const OFF_DELTA: i32 = offset_of!(TlbEntry, delta) as i32;
 const OFF_CTX_RAM: i32 = offset_of!(crate::helpers::JitCtx, ram) as i32;
 const OFF_CTX_LIMIT: i32 = offset_of!(crate::helpers::JitCtx, limit) as i32;
 const OFF_CTX_PC: i32 = offset_of!(crate::helpers::JitCtx, pc) as i32;
+const OFF_CTX_ENTRY: i32 = offset_of!(crate::helpers::JitCtx, entry) as i32;
 const OFF_CTX_REST: i32 = offset_of!(crate::helpers::JitCtx, rest) as i32;
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
 const _: () = assert!(std::mem::size_of::<bool>() == 1);
@@ -591,8 +597,21 @@ impl<'f, 'r> Emitter<'f, 'r> {
         if e.keep {
             e.load_named();
         }
-        let first = e.blocks[0].1;
-        e.b.ins().jump(first, &[]);
+        if e.internal > 1 {
+            // Every block of the region is an entry: the call starts at
+            // block `ctx.entry` (0 = the block the region was formed for).
+            let index = e.b.ins().load(I32, state_flags(), ctx, OFF_CTX_ENTRY);
+            // Each target needs its own `BlockCall`: SSA construction
+            // appends the variables' values to every one of them.
+            let calls: Vec<_> = e.blocks.iter().map(|&(_, blk, _)| e.b.func.dfg.block_call(blk, &[])).collect();
+            let default = e.b.func.dfg.block_call(e.blocks[0].1, &[]);
+            let table = JumpTableData::new(default, &calls);
+            let table = e.b.create_jump_table(table);
+            e.b.ins().br_table(index, table);
+        } else {
+            let first = e.blocks[0].1;
+            e.b.ins().jump(first, &[]);
+        }
         for (k, blk) in region.iter().enumerate() {
             let copies = e.unrolled[k].len();
             for copy in (0..copies).map(Some).chain([None]) {

@@ -780,3 +780,55 @@ fn alu_forms_with_x0_operands() {
     assert_eq!(exit, halt());
     assert!(stats.insts_run_compiled > 1000, "{stats:?}");
 }
+
+/// Every block of a region is an entry of its function: a block that is
+/// not the region's first one, entered from the dispatcher (here after
+/// every small limit, and through a jump from outside the loop), runs the
+/// region's code from that block, with every pc it computes (`auipc`, the
+/// branch targets) relative to the region's first block, and is not
+/// compiled again as a region of its own.
+#[test]
+fn later_region_blocks_are_entries_of_the_region() {
+    use avm_isa::BranchOp;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    let skip = a.new_label();
+    let tail = a.new_label();
+    a.li(S0, 2000);
+    let top = a.here();
+    a.addi(A1, A1, 1);
+    a.alu_imm(AluImmOp::Andi, T0, S0, 1);
+    a.branch_label(BranchOp::Beq, T0, Reg::ZERO, skip);
+    a.addi(A2, A2, 3);
+    a.bind(skip);
+    a.inst(Inst::Auipc { rd: T1, imm: 0 });
+    a.alu(AluOp::Add, A4, A4, T1);
+    a.alu(AluOp::Add, A5, A5, A1);
+    a.alu_imm(AluImmOp::Andi, T0, S0, 7);
+    a.branch_label(BranchOp::Bne, T0, Reg::ZERO, tail);
+    a.alu(AluOp::Xor, A3, A3, A5);
+    a.bind(tail);
+    a.addi(S0, S0, -1);
+    a.branch_label(BranchOp::Bne, S0, Reg::ZERO, top);
+    // Once more into the middle of the loop, from outside it.
+    a.li(S0, 300);
+    a.alu_imm(AluImmOp::Xori, S1, S1, 1);
+    a.branch_label(BranchOp::Bne, S1, Reg::ZERO, skip);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    for threshold in [1, 8, DEFAULT_THRESHOLD] {
+        let (_, exit, stats) = run_both_with(&m, &[u64::MAX], config(threshold));
+        assert_eq!(exit, halt());
+        assert!(stats.region_entries > 0, "{stats:?}");
+        let mut rng = Rng(0xe47e + u64::from(threshold));
+        let mut limits = Vec::new();
+        let mut at = 0;
+        while at < 40_000 {
+            at += 1 + rng.below(13);
+            limits.push(at);
+        }
+        let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
+        assert!(matches!(exit, Exit::InstructionLimit) || exit == halt());
+        assert!(stats.region_entries > 0 && stats.insts_run_compiled > 10_000, "{stats:?}");
+    }
+}
