@@ -152,14 +152,7 @@ fn precise_traps() {
 fn random_small_limits() {
     for (seed, program) in [(1u64, alu_program(30)), (2, alu_program(5))] {
         let m = machine(&program, RAM);
-        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        let mut limits = Vec::new();
-        let mut at = 0;
-        while at < 200_000 {
-            let span = if rng.below(4) == 0 { 200 } else { 9 };
-            at += 1 + rng.below(span);
-            limits.push(at);
-        }
+        let limits = random_limits(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 200_000, (9, 200, 4));
         for threshold in [0, 1, 3, DEFAULT_THRESHOLD] {
             let (_, exit, _) = run_both_with(&m, &limits, config(threshold));
             assert_eq!(exit, halt(), "threshold {threshold}");
@@ -426,14 +419,7 @@ fn self_loop_limits() {
     finish(&mut a, h);
     let program = a.finish().expect("assembles");
     let m = machine(&program, RAM);
-    let mut rng = Rng(0x5e1f_1009);
-    let mut limits = Vec::new();
-    let mut at = 0;
-    while at < 3_000 {
-        let span = if rng.below(3) == 0 { 40 } else { 7 };
-        at += 1 + rng.below(span);
-        limits.push(at);
-    }
+    let limits = random_limits(0x5e1f_1009, 3_000, (7, 40, 3));
     for threshold in [0, 1, 3, DEFAULT_THRESHOLD] {
         let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
         assert_eq!(exit, halt(), "threshold {threshold}");
@@ -491,14 +477,7 @@ fn chained_blocks_limits_and_invalidation() {
         a.alu(AluOp::Add, A4, A4, A3);
         a.inst(Inst::Jalr { rd: Reg::ZERO, rs1: Reg::RA, offset: 0 });
         let m = machine(&a.finish().expect("assembles"), RAM);
-        let mut rng = Rng(0xc4a1_0000 + u64::from(data_store));
-        let mut limits = Vec::new();
-        let mut at = 0;
-        while at < 12_000 {
-            let span = if rng.below(3) == 0 { 60 } else { 8 };
-            at += 1 + rng.below(span);
-            limits.push(at);
-        }
+        let limits = random_limits(0xc4a1_0000 + u64::from(data_store), 12_000, (8, 60, 3));
         for threshold in [0, 1, 3, 20] {
             let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
             assert_eq!(exit, halt(), "threshold {threshold}, data store {data_store}");
@@ -640,13 +619,7 @@ fn regions_run_loops_inside_compiled_code() {
         // block runs than calls into compiled code can explain.
         assert!(stats.region_blocks > stats.blocks_compiled, "{stats:?}");
         assert!(stats.insts_run_compiled > 9000, "{stats:?}");
-        let mut rng = Rng(0x5e91 + u64::from(threshold));
-        let mut limits = Vec::new();
-        let mut at = 0;
-        while at < 30_000 {
-            at += 1 + rng.below(40);
-            limits.push(at);
-        }
+        let limits = random_limits(0x5e91 + u64::from(threshold), 30_000, (40, 40, 1));
         let (_, exit, _) = run_both_with(&m, &limits, config(threshold));
         assert!(matches!(exit, Exit::InstructionLimit) || exit == halt());
     }
@@ -820,13 +793,7 @@ fn later_region_blocks_are_entries_of_the_region() {
         let (_, exit, stats) = run_both_with(&m, &[u64::MAX], config(threshold));
         assert_eq!(exit, halt());
         assert!(stats.region_entries > 0, "{stats:?}");
-        let mut rng = Rng(0xe47e + u64::from(threshold));
-        let mut limits = Vec::new();
-        let mut at = 0;
-        while at < 40_000 {
-            at += 1 + rng.below(13);
-            limits.push(at);
-        }
+        let limits = random_limits(0xe47e + u64::from(threshold), 40_000, (13, 13, 1));
         let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
         assert!(matches!(exit, Exit::InstructionLimit) || exit == halt());
         assert!(stats.region_entries > 0 && stats.insts_run_compiled > 10_000, "{stats:?}");

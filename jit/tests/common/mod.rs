@@ -136,3 +136,18 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// Increasing absolute instruction limits up to `end`, to run a program in
+/// slices that stop at many places: steps of 1 to `short` instructions, and
+/// one step in `one_in` of 1 to `long`.
+pub fn random_limits(seed: u64, end: u64, (short, long, one_in): (u64, u64, u64)) -> Vec<u64> {
+    let mut rng = Rng(seed);
+    let mut limits = Vec::new();
+    let mut at = 0;
+    while at < end {
+        let span = if rng.below(one_in) == 0 { long } else { short };
+        at += 1 + rng.below(span);
+        limits.push(at);
+    }
+    limits
+}
