@@ -92,8 +92,9 @@
 //!   block and reports the page; at the next boundary both the interpreter's
 //!   cache and the JIT's map drop the page.
 //! - **Tiering never decides results.** Cold blocks, blocks beyond the
-//!   compile budget and blocks Cranelift refuses all run in the interpreter;
-//!   the choice is per block and invisible in the machine state.
+//!   compile budget and blocks Cranelift refuses or panics on (the
+//!   translator catches the panic) all run in the interpreter; the choice
+//!   is per block and invisible in the machine state.
 //! - **Crosscheck.** With `AVM_CROSSCHECK=1` ([`crosscheck`]) the interpreter
 //!   runs beside the JIT on a copy of the machine, block by block (regions
 //!   are then single blocks), and the first difference is reported with the

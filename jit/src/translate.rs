@@ -100,6 +100,9 @@ pub enum CompileError {
     /// cover its instructions).
     #[error("malformed region: {0}")]
     Region(&'static str),
+    /// Cranelift panicked (a compiler bug); the message it gave.
+    #[error("cranelift panicked: {0}")]
+    Panic(String),
 }
 
 /// A compiled region.
@@ -169,6 +172,10 @@ pub struct Translator {
     /// Print every region's guest code, Cranelift IR and host code to
     /// stderr (`AVM_JIT_DUMP=1`).
     dump: bool,
+    /// Tests: panic in the middle of the next function (see
+    /// [`Translator::compile_region`]).
+    #[cfg(test)]
+    panic_while_building: bool,
 }
 
 impl Translator {
@@ -227,6 +234,8 @@ impl Translator {
             chaining: true,
             metering: true,
             dump: std::env::var("AVM_JIT_DUMP").is_ok_and(|v| v == "1"),
+            #[cfg(test)]
+            panic_while_building: false,
         })
     }
 
@@ -253,7 +262,29 @@ impl Translator {
 
     /// Compile a region: `blocks[0]` is the entry; the others are reached
     /// from it through [`static_successors`] and lie in the same page.
+    ///
+    /// Cranelift reports a broken invariant by panicking. The region is
+    /// chosen by guest code, and the host must not go down with a compiler
+    /// bug that guest code can reach, so a panic is caught here and becomes
+    /// [`CompileError::Panic`]: the engine interprets that region, and
+    /// later compiles start from fresh contexts.
     pub fn compile_region(&mut self, blocks: &[RegionBlock]) -> Result<Compiled, CompileError> {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.compile_unguarded(blocks)));
+        caught.unwrap_or_else(|payload| {
+            // A function half built or half compiled: start the next one
+            // from scratch.
+            self.ctx = self.module.make_context();
+            self.fctx = FunctionBuilderContext::new();
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(CompileError::Panic(what))
+        })
+    }
+
+    fn compile_unguarded(&mut self, blocks: &[RegionBlock]) -> Result<Compiled, CompileError> {
         check_region(blocks)?;
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
         self.module.clear_context(&mut self.ctx);
@@ -266,6 +297,10 @@ impl Translator {
                 self.module.declare_func_in_func(self.exec_next_fn, b.func),
             );
             Emitter::emit(&mut b, helpers, blocks, self.chaining, self.metering);
+            #[cfg(test)]
+            if std::mem::take(&mut self.panic_while_building) {
+                panic!("injected: a compiler bug in the middle of a function");
+            }
             b.seal_all_blocks();
             b.finalize(frontend);
         }
@@ -1358,5 +1393,33 @@ mod tests {
         assert!(text.contains("00000000: addi a0,a0,1"), "{text}");
         assert!(text.contains("00000004: bne a0,a1,0x0"), "{text}");
         assert!(text.contains("00000008: (crosses the page end"), "{text}");
+    }
+
+    /// A panic inside Cranelift is a compile error, not a host crash, and
+    /// the translator compiles correct code afterwards.
+    #[test]
+    fn a_panic_while_compiling_is_an_error_and_the_next_compile_works() {
+        use crate::helpers::{JitCtx, STATUS_END};
+        use avm_mmu::{MachineConfig, RAM_BASE};
+        let inst = Inst::AluImm { op: AluImmOp::Addi, rd: Reg::new(10), rs1: Reg::new(10), imm: 1 };
+        let ops = [Op { inst, len: 4 }];
+        let bytes = encode(&inst).to_le_bytes();
+        let blocks = [RegionBlock { rel: 0, ops: &ops, bytes: &bytes, straddler: false }];
+        let mut t = Translator::new().expect("host supported");
+        t.panic_while_building = true;
+        let err = t.compile_region(&blocks).expect_err("the injected panic");
+        assert!(matches!(&err, CompileError::Panic(what) if what.contains("injected")), "{err}");
+        let code = t.compile_region(&blocks).expect("compiles after the panic");
+        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
+        m.hart.pc = RAM_BASE;
+        m.hart.x[10] = 41;
+        let mut ctx = JitCtx { ram: m.ram.host_ptr(), limit: 10, pc: RAM_BASE, ..JitCtx::default() };
+        // SAFETY: compiled for `BlockFn` by `t`, which is alive; both
+        // pointers come from exclusive references.
+        let status = unsafe { (code.func)(&mut m, &mut ctx) };
+        assert_eq!(status, STATUS_END);
+        assert_eq!((m.hart.x[10], m.hart.pc, m.hart.instret), (42, RAM_BASE + 4, 1));
+        // SAFETY: `code` is not called again.
+        unsafe { t.free() };
     }
 }
