@@ -872,13 +872,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             self.enter(first_copy.unwrap_or(next), left);
             return;
         };
-        let cont = self.b.create_block();
-        let out = self.b.create_block();
-        self.b.set_cold_block(out);
-        self.b.ins().brif(go, cont, &[], out, &[]);
-        self.b.seal_block(cont);
-        self.b.seal_block(out);
-        self.b.switch_to_block(out);
+        let cont = self.unless_cold(go);
         // The target's pc is only computed where it is needed.
         let target = self.pc_plus(rel);
         self.exit(target, n, STATUS_END);
@@ -900,6 +894,20 @@ impl<'f, 'r> Emitter<'f, 'r> {
             }
             _ => self.enter(first_copy.unwrap_or(next), left),
         }
+    }
+
+    /// Branch on `ok`: go on in a new block if it holds, else to a new cold
+    /// block, which becomes the current one. Returns the block to go on in,
+    /// for the caller to switch to once the cold path is emitted.
+    fn unless_cold(&mut self, ok: Value) -> Block {
+        let cont = self.b.create_block();
+        let cold = self.b.create_block();
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(ok, cont, &[], cold, &[]);
+        self.b.seal_block(cont);
+        self.b.seal_block(cold);
+        self.b.switch_to_block(cold);
+        cont
     }
 
     /// Cross an internal edge into guest block `next`, with `fuel` left.
@@ -1152,13 +1160,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// Continue only if `ok`; otherwise take the side exit of site `s`
     /// (one jump to the shared miss block).
     fn side_exit_unless(&mut self, ok: Value, s: Site) {
-        let cont = self.b.create_block();
-        let miss = self.b.create_block();
-        self.b.set_cold_block(miss);
-        self.b.ins().brif(ok, cont, &[], miss, &[]);
-        self.b.seal_block(cont);
-        self.b.seal_block(miss);
-        self.b.switch_to_block(miss);
+        let cont = self.unless_cold(ok);
         let site = self.iconst(s.packed());
         self.b.ins().jump(self.miss, &[BlockArg::Value(site)]);
         self.b.switch_to_block(cont);
@@ -1264,13 +1266,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
             // earlier in this block may have: then this store ends the
             // block, as in the interpreter's `execute`.
             let stop = self.b.ins().uload8(I32, state_flags(), self.m, OFF_STOP);
-            let cold = self.b.create_block();
-            let next = self.b.create_block();
-            self.b.set_cold_block(cold);
-            self.b.ins().brif(stop, cold, &[], next, &[]);
-            self.b.seal_block(cold);
-            self.b.seal_block(next);
-            self.b.switch_to_block(cold);
+            let clear = self.b.ins().icmp_imm_u(IntCC::Equal, stop, 0);
+            let next = self.unless_cold(clear);
             let pc = self.pc_plus(s.at.wrapping_add(s.len));
             self.exit(pc, s.i + 1, STATUS_END);
             self.b.switch_to_block(next);
