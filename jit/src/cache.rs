@@ -6,7 +6,11 @@
 //!   key is the exact byte string (compared in full on lookup, so a hash
 //!   collision can never run the wrong code); since a block's instructions,
 //!   length and exits are a function of its bytes and compiled code takes the
-//!   pc as a parameter, equal bytes mean interchangeable code.
+//!   pc as a parameter, equal bytes mean interchangeable code. It also
+//!   indexes every cached region's blocks by their first instruction, so a
+//!   fresh machine finds the code for a block the first time it reaches it
+//!   (see `JitEngine::warm_start`) instead of interpreting it up to the
+//!   tiering threshold again in every run.
 //! - [`BlockMap`]: per machine, RAM offset -> what the engine knows about the
 //!   block that starts there (cold with an execution count, compiled, or not
 //!   compilable). Organised like the interpreter's cache (a table per RAM
@@ -14,6 +18,7 @@
 //!   dropped page by page when the MMU reports a write to a code page.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use avm_mmu::memory::PAGE_SIZE;
 
@@ -34,10 +39,18 @@ pub struct CodeRef {
     pub rel: i32,
 }
 
+/// A block of a cached region: the region's key and the block's index.
+type BlockOfRegion = (Arc<[u8]>, u32);
+
 /// Compiled code by block content.
 #[derive(Default)]
 pub struct CodeCache {
-    map: HashMap<Box<[u8]>, CodeRef>,
+    map: HashMap<Arc<[u8]>, CodeRef>,
+    /// First instruction (its raw bits, see [`first_inst`]) -> the keys of
+    /// the cached regions with a block that starts with it, and that block's
+    /// index in the region, in insertion order. Only looked up, never
+    /// iterated as a whole.
+    by_first_inst: HashMap<u32, Vec<BlockOfRegion>>,
     /// Machine-code bytes held.
     pub code_bytes: u64,
 }
@@ -48,10 +61,24 @@ impl CodeCache {
         self.map.get(bytes).copied()
     }
 
-    /// Remember compiled code for these bytes.
-    pub fn insert(&mut self, bytes: &[u8], code: CodeRef, code_size: u32) {
-        self.map.insert(bytes.into(), code);
+    /// Remember compiled code for these bytes (a region key), whose blocks
+    /// start with the instructions `firsts` (in region order; `None` for a
+    /// block that is only a page-straddling instruction).
+    pub fn insert(&mut self, bytes: &[u8], code: CodeRef, code_size: u32, firsts: impl Iterator<Item = Option<u32>>) {
+        let key: Arc<[u8]> = bytes.into();
+        for (k, first) in firsts.enumerate() {
+            if let Some(first) = first {
+                self.by_first_inst.entry(first).or_default().push((Arc::clone(&key), k as u32));
+            }
+        }
+        self.map.insert(key, code);
         self.code_bytes += u64::from(code_size);
+    }
+
+    /// The cached regions with a block that starts with instruction `first`:
+    /// (region key, the block's index in it).
+    pub fn regions_with_block(&self, first: u32) -> impl Iterator<Item = (&[u8], u32)> {
+        self.by_first_inst.get(&first).into_iter().flatten().map(|(key, k)| (&key[..], *k))
     }
 
     /// Number of distinct compiled blocks.
@@ -63,6 +90,17 @@ impl CodeCache {
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
+}
+
+/// The raw bits of the instruction at the start of `bytes` (16 or 32 bits,
+/// told apart by the low two bits as the decoder does), if it is all there.
+pub fn first_inst(bytes: &[u8]) -> Option<u32> {
+    let low = u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]);
+    if low & 3 != 3 {
+        return Some(u32::from(low));
+    }
+    let high = u16::from_le_bytes([*bytes.get(2)?, *bytes.get(3)?]);
+    Some(u32::from(low) | u32::from(high) << 16)
 }
 
 /// What the engine knows about the block at one RAM offset.

@@ -10,7 +10,7 @@ use avm_mmu::{Engine, Exit, Machine};
 
 use std::collections::HashMap;
 
-use crate::cache::{BlockMap, CodeCache, CodeRef, Entry};
+use crate::cache::{first_inst, BlockMap, CodeCache, CodeRef, Entry};
 use crate::helpers::{BlockFn, JitCtx, MissSite, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
 use crate::translate::{static_successors, CompileError, Compiled, Translator};
 use crate::worker::{OwnedBlock, OwnedRegion, Worker};
@@ -156,6 +156,29 @@ fn region_key(region: &OwnedRegion) -> Box<[u8]> {
         key.extend_from_slice(&b.bytes);
     }
     key.into_boxed_slice()
+}
+
+/// The region of `blocks` (RAM offset, decoded block; the entry first) in
+/// owned form, as compiled and keyed, with its entry at RAM offset `off`.
+fn owned_region(ram: &[u8], off: u32, blocks: &[(u32, Block)]) -> OwnedRegion {
+    let blocks = blocks
+        .iter()
+        .map(|(o, b)| {
+            let end = (*o + b.bytes) as usize;
+            // Cut 2 bytes short of the page end, before a 32-bit
+            // instruction that crosses it (see `RegionBlock`).
+            let straddler = end % PAGE_SIZE as usize == PAGE_SIZE as usize - 2
+                && !b.ops.last().is_some_and(|op| op.inst.ends_block())
+                && ram.get(end).is_some_and(|low| low & 3 == 3);
+            OwnedBlock {
+                rel: o.wrapping_sub(off) as i32,
+                ops: b.ops.to_vec(),
+                bytes: ram[*o as usize..end].to_vec(),
+                straddler,
+            }
+        })
+        .collect();
+    OwnedRegion { blocks }
 }
 
 /// The blocks of a key: (offset from the entry, bytes, straddler flag).
@@ -363,6 +386,13 @@ impl JitEngine {
                 }
                 self.promote(m, off)
             }
+            Entry::Cold(0) if !self.code.is_empty() => {
+                let code = self.warm_start(m, off);
+                if code.is_none() {
+                    *self.map.entry(off) = Entry::Cold(1);
+                }
+                code
+            }
             Entry::Cold(n) => {
                 *self.map.entry(off) = Entry::Cold(n + 1);
                 None
@@ -372,6 +402,44 @@ impl JitEngine {
             self.succ[succ_index(off)] = Some((off, code));
         }
         code
+    }
+
+    /// The first time this machine reaches the block at RAM offset `off`,
+    /// with regions in the code cache: if a cached region has a block that
+    /// starts with the same instruction, and memory around `off` holds that
+    /// whole region (each block decoded anew and the key rebuilt, exactly as
+    /// a compile would, all in `off`'s page), install the region there at
+    /// once. Without this, every run on a fresh machine (every transaction)
+    /// interpreted each block up to the tiering threshold before the cache
+    /// was even asked: ~15% of a warm run of the ecdsa workload.
+    #[cold]
+    fn warm_start(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
+        let ram = m.ram.bytes();
+        let first = first_inst(ram.get(off as usize..)?)?;
+        let (base, key) = self.code.regions_with_block(first).find_map(|(key, k)| {
+            let (rel, _, _) = key_blocks(key).nth(k as usize)?;
+            let base = off.wrapping_sub(rel as u32);
+            let mut blocks = Vec::new();
+            for (rel, _, _) in key_blocks(key) {
+                let start = base.wrapping_add(rel as u32);
+                if start / PAGE_SIZE != off / PAGE_SIZE {
+                    return None;
+                }
+                blocks.push((start, decode_block(m, start)?));
+            }
+            (*region_key(&owned_region(ram, base, &blocks)) == *key).then(|| (base, Box::<[u8]>::from(key)))
+        })?;
+        let code = self.code.get(&key)?;
+        self.stats.cache_hits += 1;
+        m.mark_code(base);
+        if matches!(self.map.peek(base), None | Some(Entry::Cold(_))) {
+            *self.map.entry(base) = Entry::Hot(code);
+        }
+        self.enter_region_blocks(&key, base, code.func);
+        match self.map.peek(off) {
+            Some(Entry::Hot(code)) => Some(code),
+            _ => None,
+        }
     }
 
     /// Find or compile code for the hot block at RAM offset `off`; with a
@@ -497,26 +565,7 @@ impl JitEngine {
     /// queued on the worker.
     fn compile(&mut self, m: &Machine, off: u32) -> Promotion {
         let Some(region) = self.form_region(m, off) else { return Promotion::Refused };
-        let ram = m.ram.bytes();
-        let owned = OwnedRegion {
-            blocks: region
-                .iter()
-                .map(|(o, b)| {
-                    let end = (*o + b.bytes) as usize;
-                    // Cut 2 bytes short of the page end, before a 32-bit
-                    // instruction that crosses it (see `RegionBlock`).
-                    let straddler = end % PAGE_SIZE as usize == PAGE_SIZE as usize - 2
-                        && !b.ops.last().is_some_and(|op| op.inst.ends_block())
-                        && ram.get(end).is_some_and(|low| low & 3 == 3);
-                    OwnedBlock {
-                        rel: o.wrapping_sub(off) as i32,
-                        ops: b.ops.to_vec(),
-                        bytes: ram[*o as usize..end].to_vec(),
-                        straddler,
-                    }
-                })
-                .collect(),
-        };
+        let owned = owned_region(m.ram.bytes(), off, &region);
         let key = region_key(&owned);
         if let Some(code) = self.code.get(&key) {
             self.stats.cache_hits += 1;
@@ -584,7 +633,7 @@ impl JitEngine {
             Ok(c) => {
                 self.stats.blocks_compiled += 1;
                 let code = region_entries(key, c.func).next()?;
-                self.code.insert(key, code, c.code_size);
+                self.code.insert(key, code, c.code_size, key_blocks(key).map(|(_, bytes, _)| first_inst(bytes)));
                 Some(code)
             }
             Err(_) => {

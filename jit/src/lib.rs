@@ -107,7 +107,12 @@
 //! offset from the entry and bytes), owned by the engine and surviving
 //! machines and transactions, while a per-machine [`cache::BlockMap`] maps
 //! RAM offsets to code and counts executions of cold blocks for the
-//! tiering threshold. A compile budget (functions and code bytes) bounds what
+//! tiering threshold. A fresh machine (the next transaction) does not count
+//! again: the first time it reaches a block that starts with the same
+//! instruction as a block of a cached region, it decodes the region's blocks
+//! from its own memory and, if the rebuilt key is the cached one (and the
+//! region lies in one page, so that one page's invalidation drops it), runs
+//! the cached code at once (`JitEngine::warm_start`). A compile budget (functions and code bytes) bounds what
 //! hostile code can make the JIT do.
 //!
 //! ## Compiling in the background

@@ -295,6 +295,96 @@ fn code_cache_by_content() {
     assert_eq!(m1.hart, m2.hart);
 }
 
+/// A loop whose region is three blocks: `top` (branches to `far` on odd
+/// counts), `next` (adds `step`, loops) and `far`, `far_gap` bytes after
+/// `top`, which is placed `top_off` bytes into RAM. After the loop the
+/// program rewrites `far`'s first instruction (no `fence.i`: a store to
+/// code is seen at once) and runs the loop again.
+fn three_block_loop(top_off: u32, far_gap: u32, step: i32) -> Vec<u8> {
+    let mut a = Asm::new(RAM_BASE);
+    let (top, next, far, done) = (a.new_label(), a.new_label(), a.new_label(), a.new_label());
+    a.li(S0, 3000);
+    a.j(top);
+    while a.pc() < RAM_BASE + top_off {
+        a.word(0);
+    }
+    a.bind(top);
+    a.addi(A0, A0, 1);
+    a.alu_imm(AluImmOp::Andi, T0, A0, 1);
+    a.bne_label(T0, Reg::ZERO, far);
+    a.bind(next);
+    a.addi(A1, A1, step);
+    a.bne_label(A0, S0, top);
+    a.j(done);
+    while a.pc() < RAM_BASE + top_off + far_gap {
+        a.word(0);
+    }
+    a.bind(far);
+    a.addi(A2, A2, 3);
+    a.j(next);
+    a.bind(done);
+    let halt = a.new_label();
+    a.bne_label(S1, Reg::ZERO, halt);
+    a.li(S1, 1);
+    a.la(T0, far);
+    a.li(T1, avm_isa::asm::encode(&Inst::AluImm { op: AluImmOp::Addi, rd: A2, rs1: A2, imm: 9 }));
+    a.store(StoreOp::Sw, T1, T0, 0);
+    a.li(A0, 0);
+    a.j(top);
+    a.bind(halt);
+    a.li(T0, TOHOST);
+    a.li(T1, 1);
+    a.store(StoreOp::Sw, T1, T0, 0);
+    let spin = a.here();
+    a.j(spin);
+    a.finish().expect("assembles")
+}
+
+/// Runs `program` on a fresh machine with `jit` (kept from earlier runs)
+/// and on the interpreter, demands the same result, and returns how the
+/// JIT's counters moved.
+fn run_reused(what: &str, jit: &mut avm_jit::JitEngine, program: &[u8]) -> avm_jit::JitStats {
+    use avm_mmu::Engine as _;
+    let m = machine(program, RAM);
+    let (mut mj, mut mi) = (m.try_clone().expect("clone"), m.try_clone().expect("clone"));
+    let before = jit.stats();
+    let ej = jit.run(&mut mj, 1_000_000);
+    let ei = avm_interp::Interpreter::new().run(&mut mi, 1_000_000);
+    assert_same(what, &mj, ej, &mi, ei);
+    assert_eq!(ej, halt());
+    let after = jit.stats();
+    avm_jit::JitStats {
+        blocks_compiled: after.blocks_compiled - before.blocks_compiled,
+        blocks_run_interpreted: after.blocks_run_interpreted - before.blocks_run_interpreted,
+        cache_hits: after.cache_hits - before.cache_hits,
+        ..after
+    }
+}
+
+/// A fresh machine (a new transaction) finds cached code for a block the
+/// first time it reaches it, not after interpreting it up to the threshold
+/// again; but only where memory holds the whole region, in one page.
+#[test]
+fn cached_regions_are_installed_at_first_sight() {
+    let mut jit = avm_jit::JitEngine::new(config(DEFAULT_THRESHOLD));
+    let first = run_reused("first", &mut jit, &three_block_loop(0x100, 0x200, 5));
+    assert!(first.blocks_compiled > 0 && first.blocks_run_interpreted > DEFAULT_THRESHOLD as u64, "{first:?}");
+
+    let again = run_reused("again", &mut jit, &three_block_loop(0x100, 0x200, 5));
+    assert_eq!(again.blocks_compiled, 0, "{again:?}");
+    assert!(again.cache_hits > 0, "{again:?}");
+    assert!(again.blocks_run_interpreted < 20, "only the straight-line code is interpreted: {again:?}");
+
+    // Same first block, another `step` in the second: not that region.
+    let other = run_reused("other", &mut jit, &three_block_loop(0x100, 0x200, 6));
+    assert!(other.blocks_run_interpreted > DEFAULT_THRESHOLD as u64, "{other:?}");
+
+    // The same bytes at the same distances, but `far` in the next page: a
+    // region there would not be dropped when `far` is rewritten.
+    let split = run_reused("split", &mut jit, &three_block_loop(0xf00, 0x200, 5));
+    assert!(split.blocks_run_interpreted > DEFAULT_THRESHOLD as u64, "{split:?}");
+}
+
 /// A JIT bomb: a million distinct straight-line blocks (`lui; j next`, 8 MiB)
 /// at threshold 0. The compile budget caps the work; the result is the
 /// interpreter's.
