@@ -152,7 +152,7 @@ fn region_key(region: &OwnedRegion) -> Box<[u8]> {
     for b in &region.blocks {
         key.extend_from_slice(&b.rel.to_le_bytes());
         key.extend_from_slice(&(b.bytes.len() as u32).to_le_bytes());
-        key.push(u8::from(b.straddler));
+        key.push(u8::from(b.straddler.is_some()));
         key.extend_from_slice(&b.bytes);
     }
     key.into_boxed_slice()
@@ -167,9 +167,13 @@ fn owned_region(ram: &[u8], off: u32, blocks: &[(u32, Block)]) -> OwnedRegion {
             let end = (*o + b.bytes) as usize;
             // Cut 2 bytes short of the page end, before a 32-bit
             // instruction that crosses it (see `RegionBlock`).
-            let straddler = end % PAGE_SIZE as usize == PAGE_SIZE as usize - 2
+            let straddles = end % PAGE_SIZE as usize == PAGE_SIZE as usize - 2
                 && !b.ops.last().is_some_and(|op| op.inst.ends_block())
                 && ram.get(end).is_some_and(|low| low & 3 == 3);
+            // Its bits, the upper half from the physically next page (a
+            // guess that the compiled code checks; see `RegionBlock`).
+            let half = |at: usize| ram.get(at..at + 2).map_or(0, |h| u32::from(u16::from_le_bytes([h[0], h[1]])));
+            let straddler = straddles.then(|| half(end) | half(end + 2) << 16);
             OwnedBlock {
                 rel: o.wrapping_sub(off) as i32,
                 ops: b.ops.to_vec(),
@@ -780,8 +784,8 @@ mod tests {
         let block = |rel, ops, bytes, straddler| OwnedBlock { rel, ops, bytes, straddler };
         OwnedRegion {
             blocks: vec![
-                block(0, vec![addi(5), c_nop], vec![0x93, 0x82, 0x12, 0x00, 0x01, 0x00], true),
-                block(-8, vec![addi(6)], vec![0x13, 0x03, 0x13, 0x00], false),
+                block(0, vec![addi(5), c_nop], vec![0x93, 0x82, 0x12, 0x00, 0x01, 0x00], Some(0x0000_0073)),
+                block(-8, vec![addi(6)], vec![0x13, 0x03, 0x13, 0x00], None),
             ],
         }
     }

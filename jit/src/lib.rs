@@ -41,9 +41,15 @@
 //!   `sret`, `wfi`, `fence.i`, `sfence.vma`, AMOs, LR/SC, illegal encodings)
 //!   call a helper that runs the interpreter's own [`avm_interp::execute`]
 //!   for that one instruction, so they have one meaning in the whole
-//!   project. So does a 32-bit instruction that straddles a page end (no
-//!   block can hold it): the block before it ends with a helper that
-//!   fetches it across the boundary and runs it.
+//!   project.
+//! - **A 32-bit instruction that straddles a page end** (no block can hold
+//!   it) ends the block before it. An ALU instruction, branch or jump is
+//!   compiled there for the bits memory held when the region was formed,
+//!   and runs only if a fetch through the fetch TLB (both pages must hit)
+//!   still finds those bits: the next virtual page may map elsewhere or be
+//!   rewritten without invalidating this page's code. Otherwise, and for
+//!   any other instruction, a helper fetches it across the boundary and
+//!   runs it through the interpreter.
 //!
 //! ## The exit protocol
 //! A compiled function returns a status ([`helpers`]) with the registers

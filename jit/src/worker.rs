@@ -43,7 +43,7 @@ pub struct OwnedBlock {
     /// Its encoded bytes.
     pub bytes: Vec<u8>,
     /// See [`RegionBlock::straddler`].
-    pub straddler: bool,
+    pub straddler: Option<u32>,
 }
 
 impl OwnedRegion {

@@ -774,6 +774,51 @@ fn straddling_instructions_in_a_hot_loop() {
     assert_eq!(exit, halt());
 }
 
+/// A straddling `addi` runs compiled inline, checked against memory on
+/// every run: a store into the next page rewrites its upper half (the
+/// immediate) while the loop is hot, with no `fence.i`. The first page is
+/// not written, so nothing invalidates its region; the check alone must
+/// send the new instruction to the interpreter.
+#[test]
+fn a_rewritten_upper_half_of_a_straddler_is_seen() {
+    use avm_isa::BranchOp;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S0, 600);
+    a.li(S1, 300);
+    let new_add = avm_isa::asm::encode(&Inst::AluImm { op: AluImmOp::Addi, rd: A2, rs1: A2, imm: 5 });
+    a.li(T1, new_add >> 16);
+    let straddler = a.new_label();
+    a.la(T2, straddler);
+    a.addi(T2, T2, 2);
+    if !a.pc().is_multiple_of(4) {
+        a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: Reg::ZERO, rs1: Reg::ZERO, imm: 0 });
+    }
+    while a.pc() & 0xfff != 0xff4 {
+        a.addi(Reg::ZERO, Reg::ZERO, 0);
+    }
+    let top = a.here();
+    a.addi(A0, A0, 1);
+    a.addi(A1, A1, 7);
+    a.compressed(Inst::AluImm { op: AluImmOp::Addi, rd: A3, rs1: A3, imm: 1 });
+    a.bind(straddler);
+    assert_eq!(a.pc() & 0xfff, 0xffe);
+    a.addi(A2, A2, 3); // straddles
+    let skip = a.new_label();
+    a.branch_label(BranchOp::Bne, A0, S1, skip);
+    a.store(StoreOp::Sh, T1, T2, 0);
+    a.bind(skip);
+    a.branch_label(BranchOp::Bne, A0, S0, top);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    for threshold in [0, 8, DEFAULT_THRESHOLD] {
+        let (mj, exit, stats) = run_both_with(&m, &[u64::MAX], config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+        assert_eq!(mj.hart.x[12], 300 * 3 + 300 * 5, "a2, threshold {threshold}");
+        assert!(stats.insts_run_compiled > 1000, "{stats:?}");
+    }
+}
+
 /// An unrolled self-loop (the sieve's `sb; addi; bltu`): the edge into its
 /// first copy checks the budget for all copies, the copies run on
 /// unchecked. Every limit in a window of iterations, in slices on one engine
