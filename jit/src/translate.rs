@@ -133,7 +133,7 @@ pub struct RegionBlock<'a> {
     /// block runs that instruction too, and then leaves: otherwise a hot
     /// loop whose code crosses a page would go back to the dispatcher for
     /// that one instruction on every iteration. See
-    /// [`Emitter::straddler`] for how it runs.
+    /// `Emitter::straddler` for how it runs.
     pub straddler: Option<u32>,
 }
 
@@ -437,7 +437,7 @@ fn unrolls(blk: &RegionBlock) -> bool {
 }
 
 /// The instruction `word`, if a block's page-straddling last instruction
-/// with these bits runs compiled (see [`Emitter::straddler`]): one with no
+/// with these bits runs compiled (see `Emitter::straddler`): one with no
 /// memory access and no helper call, whose effects are all in registers
 /// and `pc`. Others (rare at a page end) go through `jit_exec_next`.
 pub fn straddles_inline(word: u32) -> Option<Inst> {
