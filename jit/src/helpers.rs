@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn miss_site_packs_every_reachable_site() {
         let len = avm_interp::MAX_BLOCK_LEN as u32;
-        for at in (-4094..4096).step_by(2) {
+        for at in (-8190..8192).step_by(2) {
             for retired in 0..len {
                 let site = MissSite { at, retired, rest: len - retired };
                 assert_eq!(MissSite::unpack(site.pack()), site);

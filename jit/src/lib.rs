@@ -14,8 +14,9 @@
 //! transfer, a system instruction, the end of the page or 64 instructions),
 //! so both engines cut the program in the same places. When a block gets
 //! hot, the engine compiles a *region*: that block plus the blocks its
-//! branches and jumps reach in the same 4 KiB page that have already run
-//! (a loop body with its `if`s, a call into a leaf and back). [`translate`]
+//! branches and jumps reach that have already run, within two adjacent
+//! 4 KiB pages (a loop body with its `if`s, a call into a leaf and back, a
+//! loop that crosses a page end). [`translate`]
 //! turns a region into one function `fn(machine, ctx) -> status`
 //! in which every guest block is a Cranelift block and a branch to another
 //! block of the region is a jump. Every block of the region is also an
@@ -78,9 +79,12 @@
 //!   block, and no helper has set `m.stop_block` (code-page write or HTIF
 //!   exit pending). Nothing else the dispatcher checks can change inside a
 //!   region: interrupt enables, privilege and translation only change in
-//!   system instructions, which end a block with no static successor, and a
-//!   region never leaves its page, whose fetch translation the dispatcher
-//!   just used.
+//!   system instructions, which end a block with no static successor.
+//!   Within a page the fetch translation is the one the dispatcher just
+//!   used; an edge into the region's other page is taken only if the fetch
+//!   TLB maps both pages with one delta, that is, onto the two RAM pages
+//!   the region was formed from (else the dispatcher fetches through the
+//!   MMU and walks, faults or finds other code there).
 //! - **Exact metering.** Compiled code is entered, and an internal edge
 //!   taken, only when the remaining budget covers the whole next block;
 //!   otherwise the interpreter runs it, truncated to the budget, so limits
@@ -96,7 +100,9 @@
 //!   TLB's write side never holds code pages, so every store to one misses,
 //!   leaves compiled code and goes through the interpreter, which ends the
 //!   block and reports the page; at the next boundary both the interpreter's
-//!   cache and the JIT's map drop the page.
+//!   cache and the JIT's map drop the page, and, where a region spans it and
+//!   a neighbour, the neighbour's map entries too (they may enter that
+//!   region).
 //! - **Tiering never decides results.** Cold blocks, blocks beyond the
 //!   compile budget and blocks Cranelift refuses or panics on (the
 //!   translator catches the panic) all run in the interpreter; the choice
@@ -110,16 +116,16 @@
 //! Compiled code never embeds the pc or a physical address: the entry pc is
 //! an input (`ctx.pc`) and everything pc-relative is computed from it. So code is
 //! cached by the region's *content* ([`cache::CodeCache`]: every block's
-//! offset from the entry and bytes), owned by the engine and surviving
+//! offset from the entry, page and bytes), owned by the engine and surviving
 //! machines and transactions, while a per-machine [`cache::BlockMap`] maps
 //! RAM offsets to code and counts executions of cold blocks for the
 //! tiering threshold. A fresh machine (the next transaction) does not count
 //! again: the first time it reaches a block that starts with the same
 //! instruction as a block of a cached region, it decodes the region's blocks
-//! from its own memory and, if the rebuilt key is the cached one (and the
-//! region lies in one page, so that one page's invalidation drops it), runs
-//! the cached code at once (`JitEngine::warm_start`). A compile budget (functions and code bytes) bounds what
-//! hostile code can make the JIT do.
+//! from its own memory and, if the rebuilt key is the cached one (which
+//! includes each block's page, so the pages split the region as before),
+//! runs the cached code at once (`JitEngine::warm_start`). A compile budget
+//! (functions and code bytes) bounds what hostile code can make the JIT do.
 //!
 //! ## Compiling in the background
 //! With [`JitConfig::background`] (what `avm exec` uses) a hot block's region

@@ -1,13 +1,13 @@
-//! Translation of one *region* (a few guest basic blocks of one page) into
-//! one Cranelift function.
+//! Translation of one *region* (a few guest basic blocks of one page or
+//! two adjacent ones) into one Cranelift function.
 //!
 //! The generated function has the signature [`BlockFn`]:
 //! `(m: *mut Machine, ctx: *mut JitCtx) -> status`; the pc of the region's
 //! entry block is `ctx.pc`.
 //!
 //! - **Regions.** The engine hands over the hot block plus the blocks it
-//!   already saw run that the hot block's branches and jumps reach inside the
-//!   same 4 KiB page ([`static_successors`]). Each guest block becomes one
+//!   already saw run that the hot block's branches and jumps reach within
+//!   two adjacent 4 KiB pages ([`static_successors`]). Each guest block becomes one
 //!   Cranelift block; a branch to a block of the region is a jump inside the
 //!   function (a loop stays a loop in host code), anything else returns to
 //!   the dispatcher. Crossing an internal edge does exactly what the
@@ -125,6 +125,12 @@ pub struct RegionBlock<'a> {
     pub ops: &'a [Op],
     /// Its encoded bytes.
     pub bytes: &'a [u8],
+    /// The page the block lies in, relative to the first block's: 0, or
+    /// -1 or 1 in a region that spans two adjacent pages. An edge between
+    /// blocks of different pages is taken only while the fetch TLB maps
+    /// both pages as they were mapped when the region was formed (see
+    /// `Emitter::same_fetch_mapping`).
+    pub page: i32,
     /// `Some(bits)`: the block stops 2 bytes short of its page's end
     /// because the next instruction straddles the page boundary (no block
     /// can hold it), and `bits` is that instruction as memory held it when
@@ -260,7 +266,7 @@ impl Translator {
     /// Compile a single block `ops`, whose encoded bytes are `bytes` (a
     /// region of one block).
     pub fn compile(&mut self, ops: &[Op], bytes: &[u8]) -> Result<Compiled, CompileError> {
-        self.compile_region(&[RegionBlock { rel: 0, ops, bytes, straddler: None }])
+        self.compile_region(&[RegionBlock { rel: 0, ops, bytes, page: 0, straddler: None }])
     }
 
     /// Compile a region: `blocks[0]` is the entry; the others are reached
@@ -368,8 +374,12 @@ fn dump_region(blocks: &[RegionBlock]) -> String {
 /// empty block, bytes that cover every instruction.
 fn check_region(blocks: &[RegionBlock]) -> Result<(), CompileError> {
     let Some(entry) = blocks.first() else { return Err(CompileError::Region("no blocks")) };
-    if entry.rel != 0 {
-        return Err(CompileError::Region("the entry block is not at offset 0"));
+    if entry.rel != 0 || entry.page != 0 {
+        return Err(CompileError::Region("the entry block is not at offset 0 of page 0"));
+    }
+    let (lo, hi) = blocks.iter().fold((0, 0), |(lo, hi), b| (b.page.min(lo), b.page.max(hi)));
+    if hi - lo > 1 {
+        return Err(CompileError::Region("a region spans more than two adjacent pages"));
     }
     for block in blocks {
         let len: usize = block.ops.iter().map(|o| usize::from(o.len)).sum();
@@ -529,9 +539,8 @@ struct Emitter<'f, 'r> {
     /// `m.stop_block` may have been set in the current guest block (only a
     /// helper can set it): stores must then check it.
     may_stop: bool,
-    /// The region's guest blocks: byte offset from the entry, Cranelift
-    /// block, instruction count.
-    blocks: Vec<(i32, Block, u32)>,
+    /// The region's guest blocks, in region order.
+    blocks: Vec<GuestBlock>,
     /// How many of `blocks` control may jump to (all, or none without
     /// chaining).
     internal: usize,
@@ -561,6 +570,19 @@ struct Emitter<'f, 'r> {
     /// emitted.
     store_now: Vec<bool>,
     cur: usize,
+}
+
+/// A guest block of the function being emitted.
+#[derive(Clone, Copy)]
+struct GuestBlock {
+    /// Byte offset from the region's first block.
+    rel: i32,
+    /// Its Cranelift block.
+    block: Block,
+    /// Instructions, a straddler included: the budget entering it needs.
+    len: u32,
+    /// See [`RegionBlock::page`].
+    page: i32,
 }
 
 /// Guest state is only ever accessed here through valid, aligned pointers.
@@ -614,7 +636,12 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let vars = std::array::from_fn(|_| b.declare_var(I32));
         let blocks = region
             .iter()
-            .map(|blk| (blk.rel, b.create_block(), blk.ops.len() as u32 + u32::from(blk.straddler.is_some())))
+            .map(|blk| GuestBlock {
+                rel: blk.rel,
+                block: b.create_block(),
+                len: blk.ops.len() as u32 + u32::from(blk.straddler.is_some()),
+                page: blk.page,
+            })
             .collect();
         let internal = if chaining { region.len() } else { 0 };
         let unrolled = region
@@ -675,19 +702,19 @@ impl<'f, 'r> Emitter<'f, 'r> {
             let index = e.b.ins().load(I32, state_flags(), ctx, OFF_CTX_ENTRY);
             // Each target needs its own `BlockCall`: SSA construction
             // appends the variables' values to every one of them.
-            let calls: Vec<_> = e.blocks.iter().map(|&(_, blk, _)| e.b.func.dfg.block_call(blk, &[])).collect();
-            let default = e.b.func.dfg.block_call(e.blocks[0].1, &[]);
+            let calls: Vec<_> = e.blocks.iter().map(|g| e.b.func.dfg.block_call(g.block, &[])).collect();
+            let default = e.b.func.dfg.block_call(e.blocks[0].block, &[]);
             let table = JumpTableData::new(default, &calls);
             let table = e.b.create_jump_table(table);
             e.b.ins().br_table(index, table);
         } else {
-            let first = e.blocks[0].1;
+            let first = e.blocks[0].block;
             e.b.ins().jump(first, &[]);
         }
         for (k, blk) in region.iter().enumerate() {
             let copies = e.unrolled[k].len();
             for copy in (0..copies).map(Some).chain([None]) {
-                let cb = copy.map_or(e.blocks[k].1, |j| e.unrolled[k][j]);
+                let cb = copy.map_or(e.blocks[k].block, |j| e.unrolled[k][j]);
                 e.b.switch_to_block(cb);
                 (e.at_block, e.at_copy) = (k, copy);
                 e.dirty = 0;
@@ -864,22 +891,25 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// - `m.stop_block` is clear, if a helper ran: only a helper can set it
     ///   (a write to a code page or to the HTIF device; compiled stores
     ///   never reach either, their TLB side holds only plain RAM) and then
-    ///   the dispatcher has invalidations to drain or an exit to report.
+    ///   the dispatcher has invalidations to drain or an exit to report;
+    /// - for a block in the region's other page: the fetch TLB maps that
+    ///   page as at region formation ([`Self::same_fetch_mapping`]).
     ///
     /// Nothing else the dispatcher tests can have changed since it entered
     /// the function: interrupt state, privilege and translation only change
     /// in system instructions, which end a guest block with no static
-    /// successor, and the fetch translation of this page is the one the
-    /// dispatcher used (same page, TLB untouched by compiled code). Otherwise
+    /// successor, and within a page the fetch translation is the one the
+    /// dispatcher used (TLB fetch side untouched by compiled code). Otherwise
     /// (and for targets outside the region) return with `pc` = the target.
     fn leave(&mut self, rel: u32, n: u32) {
         self.write_back();
-        let Some(k) = self.blocks[..self.internal].iter().position(|(r, _, _)| *r as u32 == rel) else {
+        let Some(k) = self.blocks[..self.internal].iter().position(|g| g.rel as u32 == rel) else {
             let target = self.pc_plus(rel);
             self.exit(target, n, STATUS_END);
             return;
         };
-        let (_, next, len) = self.blocks[k];
+        let GuestBlock { block: next, len, page, .. } = self.blocks[k];
+        let here = self.blocks[self.at_block];
         let fuel = self.b.use_var(self.fuel);
         let left = self.b.ins().iadd_imm_s(fuel, -i64::from(n));
         // Inside an unrolled self-loop, the check made before its first copy
@@ -902,6 +932,13 @@ impl<'f, 'r> Emitter<'f, 'r> {
             go = Some(match go {
                 Some(fits) => self.b.ins().band(fits, clear),
                 None => clear,
+            });
+        }
+        if page != here.page {
+            let same = self.same_fetch_mapping(here.rel as u32, rel);
+            go = Some(match go {
+                Some(ok) => self.b.ins().band(ok, same),
+                None => same,
             });
         }
         let first_copy = self.unrolled[k].first().copied();
@@ -931,6 +968,29 @@ impl<'f, 'r> Emitter<'f, 'r> {
             }
             _ => self.enter(first_copy.unwrap_or(next), left),
         }
+    }
+
+    /// Whether the fetch TLB maps the pages of region offsets `from` and
+    /// `to` (adjacent pages) with one delta: then they are as adjacent in
+    /// RAM as they were when the region was formed from RAM, and the block
+    /// at `to` is the one compiled (its page is marked as code, so a write
+    /// to it would have dropped this region). Both entries must hit, as a
+    /// fetch that does not walk the page table would need; a miss, a remap
+    /// or a privilege change that flushed the TLB make this false, and the
+    /// code leaves for the dispatcher, which fetches through the MMU.
+    fn same_fetch_mapping(&mut self, from: u32, to: u32) -> Value {
+        let addrs = [self.pc_plus(from), self.pc_plus(to)];
+        let entries = addrs.map(|addr| self.tlb_entry(addr));
+        let b = &mut self.b;
+        let [d0, d1] = entries.map(|entry| b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_DELTA));
+        let mut bad = b.ins().bxor(d0, d1);
+        for (addr, entry) in addrs.into_iter().zip(entries) {
+            let tag = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_TAG);
+            let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+            let miss = b.ins().bxor(tag, want);
+            bad = b.ins().bor(bad, miss);
+        }
+        b.ins().icmp_imm_u(IntCC::Equal, bad, 0)
     }
 
     /// Branch on `ok`: go on in a new block if it holds, else to a new cold
@@ -1477,15 +1537,20 @@ mod tests {
         let ops: Vec<Op> = insts.iter().map(|&inst| Op { inst, len: 4 }).collect();
         let bytes: Vec<u8> = insts.iter().flat_map(|i| encode(i).to_le_bytes()).collect();
         let text = dump_region(&[
-            RegionBlock { rel: 0, ops: &ops[..1], bytes: &bytes[..4], straddler: None },
-            RegionBlock { rel: 4, ops: &ops[1..], bytes: &bytes[4..], straddler: Some(0x0000_0073) },
+            RegionBlock { rel: 0, ops: &ops[..1], bytes: &bytes[..4], page: 0, straddler: None },
+            RegionBlock { rel: 4, ops: &ops[1..], bytes: &bytes[4..], page: 0, straddler: Some(0x0000_0073) },
         ]);
         assert!(text.contains("00000000: addi a0,a0,1"), "{text}");
         assert!(text.contains("00000004: bne a0,a1,0x0"), "{text}");
         assert!(text.contains("00000008: (crosses the page end: run by jit_exec_next)"), "{text}");
         let straddling_add = encode(&Inst::Alu { op: AluOp::Add, rd: Reg::new(5), rs1: Reg::new(6), rs2: Reg::new(7) });
-        let text =
-            dump_region(&[RegionBlock { rel: 0, ops: &ops[..1], bytes: &bytes[..4], straddler: Some(straddling_add) }]);
+        let text = dump_region(&[RegionBlock {
+            rel: 0,
+            ops: &ops[..1],
+            bytes: &bytes[..4],
+            page: 0,
+            straddler: Some(straddling_add),
+        }]);
         assert!(text.contains("00000004: (crosses the page end: add t0,t1,t2, compiled"), "{text}");
     }
 
@@ -1498,7 +1563,7 @@ mod tests {
         let inst = Inst::AluImm { op: AluImmOp::Addi, rd: Reg::new(10), rs1: Reg::new(10), imm: 1 };
         let ops = [Op { inst, len: 4 }];
         let bytes = encode(&inst).to_le_bytes();
-        let blocks = [RegionBlock { rel: 0, ops: &ops, bytes: &bytes, straddler: None }];
+        let blocks = [RegionBlock { rel: 0, ops: &ops, bytes: &bytes, page: 0, straddler: None }];
         let mut t = Translator::new().expect("host supported");
         t.panic_while_building = true;
         let err = t.compile_region(&blocks).expect_err("the injected panic");

@@ -42,6 +42,8 @@ pub struct OwnedBlock {
     pub ops: Vec<Op>,
     /// Its encoded bytes.
     pub bytes: Vec<u8>,
+    /// See [`RegionBlock::page`].
+    pub page: i32,
     /// See [`RegionBlock::straddler`].
     pub straddler: Option<u32>,
 }
@@ -51,7 +53,7 @@ impl OwnedRegion {
     pub fn as_blocks(&self) -> Vec<RegionBlock<'_>> {
         self.blocks
             .iter()
-            .map(|b| RegionBlock { rel: b.rel, ops: &b.ops, bytes: &b.bytes, straddler: b.straddler })
+            .map(|b| RegionBlock { rel: b.rel, ops: &b.ops, bytes: &b.bytes, page: b.page, straddler: b.straddler })
             .collect()
     }
 }

@@ -379,8 +379,10 @@ fn cached_regions_are_installed_at_first_sight() {
     let other = run_reused("other", &mut jit, &three_block_loop(0x100, 0x200, 6));
     assert!(other.blocks_run_interpreted > DEFAULT_THRESHOLD as u64, "{other:?}");
 
-    // The same bytes at the same distances, but `far` in the next page: a
-    // region there would not be dropped when `far` is rewritten.
+    // The same bytes at the same distances, but `far` in the next page:
+    // not the cached region, whose key puts all three blocks in one page.
+    // The region compiled here spans both pages, and rewriting `far` must
+    // drop the first page's entries into it as well.
     let split = run_reused("split", &mut jit, &three_block_loop(0xf00, 0x200, 5));
     assert!(split.blocks_run_interpreted > DEFAULT_THRESHOLD as u64, "{split:?}");
 }
@@ -416,11 +418,10 @@ fn jit_bomb_is_bounded() {
 fn sv32_supervisor() {
     const PT: u32 = RAM_BASE + 0x4_0000;
     const PT2: u32 = RAM_BASE + 0x4_1000;
-    const V: u32 = 1;
-    const R: u32 = 2;
-    const W: u32 = 4;
-    const X: u32 = 8;
-    let pte = |pa: u32, flags: u32| ((pa >> 12) << 10) | flags;
+    const V: u32 = PTE_V;
+    const R: u32 = PTE_R;
+    const W: u32 = PTE_W;
+    const X: u32 = PTE_X;
     let va = 0x4000_0000u32;
 
     let mut a = Asm::new(RAM_BASE);
@@ -466,6 +467,74 @@ fn sv32_supervisor() {
     // And with limits landing everywhere.
     let limits: Vec<u64> = (1..3000).map(|i| i * 7).collect();
     let _ = run_both_with(&m, &limits, config(0));
+}
+
+/// A loop over two virtual pages, compiled as one region over two RAM
+/// pages. Halfway, the second virtual page is remapped to another RAM page
+/// holding other code (`sfence.vma`, nothing written to either code page):
+/// the edge into the second page must notice the new mapping and leave the
+/// region instead of running the code compiled from the old one.
+#[test]
+fn a_region_over_two_pages_follows_a_remapped_page() {
+    const PT: u32 = RAM_BASE + 0x4_0000;
+    const PT2: u32 = RAM_BASE + 0x4_1000;
+    const CODE: u32 = RAM_BASE + 0x2_0000;
+    const OTHER: u32 = RAM_BASE + 0x3_0000;
+    const V: u32 = PTE_V;
+    const R: u32 = PTE_R;
+    const W: u32 = PTE_W;
+    const X: u32 = PTE_X;
+    let va = 0x4000_0000u32;
+
+    let mut a = Asm::new(RAM_BASE);
+    enter_supervisor_sv32(&mut a, PT);
+    a.li(S0, 600);
+    a.li(S1, 300);
+    a.li(T3, pte(OTHER, V | R | X));
+    a.li(T4, PT2);
+    a.li(T0, va + 0xff8);
+    a.inst(Inst::Jalr { rd: Reg::ZERO, rs1: T0, offset: 0 });
+    let program = a.finish().expect("assembles");
+
+    // The loop: two instructions at the end of the first page, the rest
+    // (with the remap in iteration 300) in the second.
+    let looped = |step: i32| {
+        let mut a = Asm::new(va + 0xff8);
+        let top = a.here();
+        a.addi(A0, A0, 1);
+        a.addi(A1, A1, 1);
+        assert_eq!(a.pc(), va + 0x1000);
+        a.addi(A2, A2, step);
+        let skip = a.new_label();
+        a.bne_label(A0, S1, skip);
+        a.store(StoreOp::Sw, T3, T4, 4);
+        a.inst(Inst::SfenceVma { rs1: Reg::ZERO, rs2: Reg::ZERO });
+        a.bind(skip);
+        a.bne_label(A0, S0, top);
+        a.li(T0, TOHOST);
+        a.li(T1, 1);
+        a.store(StoreOp::Sw, T1, T0, 0);
+        let spin = a.here();
+        a.j(spin);
+        a.finish().expect("assembles")
+    };
+    let (first, second) = (looped(1), looped(100));
+    let mut m = machine(&program, RAM);
+    m.write_phys_bytes(CODE + 0xff8, &first).expect("in RAM");
+    m.write_phys_bytes(OTHER, &second[8..]).expect("in RAM");
+    let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, V | R | W | X));
+    put(PT + 4 * (va >> 22), pte(PT2, V));
+    put(PT2, pte(CODE, V | R | X));
+    put(PT2 + 4, pte(CODE + 0x1000, V | R | X));
+    for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
+        let (mj, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+        assert_eq!(mj.hart.x[12], 300 + 300 * 100, "a2, threshold {threshold}");
+        if threshold <= 8 {
+            assert!(stats.insts_run_compiled > 2000, "{stats:?}");
+        }
+    }
 }
 
 /// Crosscheck mode runs clean on a correct program.

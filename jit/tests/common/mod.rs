@@ -16,6 +16,8 @@ pub const DATA: u32 = RAM_BASE + 0x8_0000;
 pub const T0: Reg = Reg::new(5);
 pub const T1: Reg = Reg::new(6);
 pub const T2: Reg = Reg::new(7);
+pub const T3: Reg = Reg::new(28);
+pub const T4: Reg = Reg::new(29);
 pub const T5: Reg = Reg::new(30);
 pub const T6: Reg = Reg::new(31);
 pub const A0: Reg = Reg::new(10);
@@ -27,6 +29,17 @@ pub const A5: Reg = Reg::new(15);
 pub const S0: Reg = Reg::new(8);
 pub const S1: Reg = Reg::new(9);
 pub const S11: Reg = Reg::new(27);
+
+/// Sv32 page-table entry flags.
+pub const PTE_V: u32 = 1;
+pub const PTE_R: u32 = 2;
+pub const PTE_W: u32 = 4;
+pub const PTE_X: u32 = 8;
+
+/// An Sv32 leaf (or, with only `PTE_V`, pointer) entry for physical address `pa`.
+pub fn pte(pa: u32, flags: u32) -> u32 {
+    ((pa >> 12) << 10) | flags
+}
 
 /// A machine of `ram` bytes with `program` at `RAM_BASE` and the HTIF mailbox.
 pub fn machine(program: &[u8], ram: u32) -> Machine {
