@@ -537,6 +537,46 @@ fn a_region_over_two_pages_follows_a_remapped_page() {
     }
 }
 
+/// Regression: a run with a tracer (all interpreted) cleared the JIT's
+/// block map but not its successor cache. Code rewritten during the traced
+/// run then ran from the stale compiled copy once the tracer was removed.
+#[test]
+fn a_traced_run_leaves_no_stale_successor() {
+    struct Quiet;
+    impl avm_interp::Tracer for Quiet {
+        fn before(&mut self, _: &avm_mmu::Machine, _: u32, _: &avm_isa::Decoded) {}
+    }
+    use avm_mmu::Engine as _;
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S0, 200);
+    let (top, patched, done) = (a.new_label(), a.new_label(), a.new_label());
+    a.bind(top);
+    a.addi(A0, A0, 1);
+    a.bind(patched);
+    a.addi(A2, A2, 1);
+    a.bne_label(A0, S0, top);
+    a.bne_label(S1, Reg::ZERO, done);
+    a.li(S1, 1);
+    a.la(T0, patched);
+    a.li(T1, avm_isa::asm::encode(&Inst::AluImm { op: AluImmOp::Addi, rd: A2, rs1: A2, imm: 7 }));
+    a.store(StoreOp::Sw, T1, T0, 0);
+    a.li(A0, 0);
+    a.j(top);
+    a.bind(done);
+    finish(&mut a, h);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    let (mut mi, mut mj) = (m.try_clone().expect("clone"), m.try_clone().expect("clone"));
+    let mut interp = avm_interp::Interpreter::new();
+    let mut jit = avm_jit::JitEngine::new(config(0));
+    for (limit, traced) in [(300, false), (700, true), (u64::MAX, false)] {
+        jit.set_tracer(traced.then(|| Box::new(Quiet) as Box<dyn avm_interp::Tracer>));
+        let (ei, ej) = (interp.run(&mut mi, limit), jit.run(&mut mj, limit));
+        assert_same(&format!("limit {limit}, traced {traced}"), &mj, ej, &mi, ei);
+    }
+    assert_eq!(mj.hart.x[12], 200 + 200 * 7);
+}
+
 /// Crosscheck mode runs clean on a correct program.
 #[test]
 fn crosscheck_mode_agrees() {
