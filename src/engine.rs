@@ -107,6 +107,7 @@ impl HostEngine for avm_jit::JitEngine {
             ("code_cache_hits", s.cache_hits),
             ("code_cache_misses", s.cache_misses),
             ("compile_budget_refusals", s.budget_refusals),
+            ("compile_thread_restarts", s.worker_restarts),
             ("compile_time_us", u64::try_from(s.compile_time.as_micros()).unwrap_or(u64::MAX)),
             ("code_bytes", s.code_bytes),
         ]

@@ -99,6 +99,10 @@ pub struct JitStats {
     pub cache_misses: u64,
     /// Hot blocks left to the interpreter because the budget is spent.
     pub budget_refusals: u64,
+    /// Compile threads that died and were replaced (see
+    /// [`MAX_WORKER_RESTARTS`]). A compile error, a Cranelift panic
+    /// included, is a result and does not count.
+    pub worker_restarts: u64,
     /// Time spent in Cranelift.
     pub compile_time: Duration,
     /// Machine-code bytes produced.
@@ -116,6 +120,8 @@ pub struct JitEngine {
     /// The compile thread, with [`JitConfig::background`] (created on the
     /// first compile).
     worker: Option<Worker>,
+    /// Compile threads kept dying: compile on the engine's own thread.
+    worker_given_up: bool,
     /// Regions queued on the worker: key -> the RAM offsets waiting for it.
     pending: HashMap<Box<[u8]>, Vec<u32>>,
     code: CodeCache,
@@ -272,6 +278,10 @@ pub const MAX_REGION_BLOCKS: usize = 32;
 /// gained nothing more and compiled 35% more.
 pub const MAX_REGION_INSTS: usize = 1024;
 
+/// After this many compile threads died, the engine stops starting new
+/// ones (see `JitEngine::replace_dead_worker`).
+pub const MAX_WORKER_RESTARTS: u64 = 3;
+
 /// Slots of [`JitEngine::succ`] (a power of two).
 const SUCC_SLOTS: usize = 4096;
 
@@ -294,6 +304,7 @@ impl JitEngine {
             translator: None,
             no_translator: false,
             worker: None,
+            worker_given_up: false,
             pending: HashMap::new(),
             code: CodeCache::default(),
             map: BlockMap::default(),
@@ -556,6 +567,32 @@ impl JitEngine {
                 *self.map.entry(o) = entry;
             }
         }
+        if self.worker.as_ref().is_some_and(|w| !w.is_alive()) {
+            self.replace_dead_worker();
+        }
+    }
+
+    /// The compile thread died: not in a compile (errors and Cranelift
+    /// panics come back as results), so something in the thread itself
+    /// failed. The regions queued on it never arrive: their blocks go back
+    /// to cold, to be promoted again, and the next compile starts a new
+    /// thread; after [`MAX_WORKER_RESTARTS`] deaths, the engine compiles on
+    /// its own thread. Before this, a dead thread left those blocks pending
+    /// and every later region queued on nothing, so the engine interpreted
+    /// everything from then on.
+    #[cold]
+    fn replace_dead_worker(&mut self) {
+        // Dropping the handle joins the finished thread.
+        self.worker = None;
+        for (_, offsets) in std::mem::take(&mut self.pending) {
+            for o in offsets {
+                if matches!(self.map.peek(o), Some(Entry::Pending)) {
+                    *self.map.entry(o) = Entry::Cold(0);
+                }
+            }
+        }
+        self.stats.worker_restarts += 1;
+        self.worker_given_up = self.stats.worker_restarts >= MAX_WORKER_RESTARTS;
     }
 
     /// The region of `key` is being installed with its entry at RAM offset
@@ -656,7 +693,10 @@ impl JitEngine {
             t.set_chaining(chaining);
             t.set_metering(metering);
         };
-        if self.config.background && !self.config.crosscheck && !self.no_translator {
+        if self.worker.as_ref().is_some_and(|w| !w.is_alive()) {
+            self.replace_dead_worker();
+        }
+        if self.config.background && !self.config.crosscheck && !self.no_translator && !self.worker_given_up {
             if self.worker.is_none() {
                 self.worker = Worker::spawn(setup);
                 self.no_translator = self.worker.is_none();
@@ -878,6 +918,43 @@ mod tests {
         assert!(!key_matches(&key, &ram, 60), "past the end");
         ram[9] ^= 1;
         assert!(!key_matches(&key, &ram, 16), "rewritten code");
+    }
+
+    /// A compile thread that dies (here at once, in its set-up) is noticed:
+    /// the block queued on it goes back to cold, a new thread compiles it,
+    /// and the run ends as the interpreter's.
+    #[test]
+    fn a_dead_compile_thread_is_replaced() {
+        use avm_isa::asm::Asm;
+        use avm_isa::{AluOp, BranchOp};
+        use avm_mmu::{MachineConfig, RAM_BASE};
+        let (a0, a1, s0) = (Reg::new(10), Reg::new(11), Reg::new(8));
+        let mut a = Asm::new(RAM_BASE);
+        a.li(s0, 100_000);
+        let top = a.here();
+        a.addi(a0, a0, 1);
+        a.alu(AluOp::Xor, a1, a1, a0);
+        a.branch_label(BranchOp::Bne, a0, s0, top);
+        a.inst(Inst::Wfi);
+        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
+        m.write_phys_bytes(RAM_BASE, &a.finish().expect("assembles")).expect("fits");
+        let mut reference = m.try_clone().expect("clone");
+        assert_eq!(Interpreter::new().run(&mut reference, u64::MAX), Exit::WaitForInterrupt);
+
+        let mut jit = JitEngine::new(JitConfig { threshold: 8, background: true, ..JitConfig::default() });
+        jit.worker = Worker::spawn(|_| panic!("injected: the compile thread dies"));
+        while jit.worker.as_ref().is_some_and(Worker::is_alive) {
+            std::thread::yield_now();
+        }
+        assert_eq!(jit.run(&mut m, u64::MAX), Exit::WaitForInterrupt);
+        assert_eq!(m.hart, reference.hart);
+        assert_eq!(jit.stats().worker_restarts, 1);
+        // The new thread's code arrives sooner or later.
+        while !jit.pending.is_empty() {
+            jit.poll(&mut m);
+            std::thread::yield_now();
+        }
+        assert!(jit.stats().blocks_compiled > 0, "{:?}", jit.stats());
     }
 
     /// A region over two pages matches only where its blocks fall into the

@@ -128,6 +128,13 @@ impl Worker {
         self.jobs.as_ref().is_some_and(|j| j.send(Job { key, region }).is_ok())
     }
 
+    /// False once the thread has ended. While the engine holds the handle
+    /// the thread only ends by dying (its loop runs until the handle
+    /// closes the job channel).
+    pub fn is_alive(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     /// A finished compile, if one is ready.
     pub fn try_recv(&self) -> Option<Done> {
         self.done.try_recv().ok()
