@@ -448,20 +448,11 @@ fn unrolls(blk: &RegionBlock) -> bool {
 
 /// The instruction `word`, if a block's page-straddling last instruction
 /// with these bits runs compiled (see `Emitter::straddler`): one with no
-/// memory access and no helper call, whose effects are all in registers
-/// and `pc`. Others (rare at a page end) go through `jit_exec_next`.
+/// memory access and no helper call (ALU, branch, jump, `fence`), whose
+/// effects are all in registers and `pc`. Others (rare at a page end) go through `jit_exec_next`.
 pub fn straddles_inline(word: u32) -> Option<Inst> {
     let Decoded { inst, len } = decode(word);
-    let simple = matches!(
-        inst,
-        Inst::AluImm { .. }
-            | Inst::Alu { .. }
-            | Inst::Lui { .. }
-            | Inst::Auipc { .. }
-            | Inst::Branch { .. }
-            | Inst::Jal { .. }
-            | Inst::Jalr { .. }
-    );
+    let simple = !is_exec(inst) && !matches!(inst, Inst::Load { .. } | Inst::Store { .. });
     (len == 4 && simple).then_some(inst)
 }
 

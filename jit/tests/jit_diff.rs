@@ -416,12 +416,6 @@ fn jit_bomb_is_bounded() {
 /// virtual address).
 #[test]
 fn sv32_supervisor() {
-    const PT: u32 = RAM_BASE + 0x4_0000;
-    const PT2: u32 = RAM_BASE + 0x4_1000;
-    const V: u32 = PTE_V;
-    const R: u32 = PTE_R;
-    const W: u32 = PTE_W;
-    const X: u32 = PTE_X;
     let va = 0x4000_0000u32;
 
     let mut a = Asm::new(RAM_BASE);
@@ -451,11 +445,11 @@ fn sv32_supervisor() {
 
     let mut m = machine(&program, RAM);
     let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
-    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, V | R | W | X));
-    put(PT + 4 * (va >> 22), pte(PT2, V));
-    put(PT2, pte(DATA, V | R | W));
-    put(PT2 + 4, pte(DATA + 0x1000, V | R));
-    put(PT2 + 16, pte(RAM_BASE, V | R | W));
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+    put(PT + 4 * (va >> 22), pte(PT2, PTE_V));
+    put(PT2, pte(DATA, PTE_V | PTE_R | PTE_W));
+    put(PT2 + 4, pte(DATA + 0x1000, PTE_V | PTE_R));
+    put(PT2 + 16, pte(RAM_BASE, PTE_V | PTE_R | PTE_W));
     for threshold in [0, 1, DEFAULT_THRESHOLD] {
         let (mj, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
         assert_eq!(exit, halt(), "threshold {threshold}");
@@ -476,21 +470,15 @@ fn sv32_supervisor() {
 /// region instead of running the code compiled from the old one.
 #[test]
 fn a_region_over_two_pages_follows_a_remapped_page() {
-    const PT: u32 = RAM_BASE + 0x4_0000;
-    const PT2: u32 = RAM_BASE + 0x4_1000;
     const CODE: u32 = RAM_BASE + 0x2_0000;
     const OTHER: u32 = RAM_BASE + 0x3_0000;
-    const V: u32 = PTE_V;
-    const R: u32 = PTE_R;
-    const W: u32 = PTE_W;
-    const X: u32 = PTE_X;
     let va = 0x4000_0000u32;
 
     let mut a = Asm::new(RAM_BASE);
     enter_supervisor_sv32(&mut a, PT);
     a.li(S0, 600);
     a.li(S1, 300);
-    a.li(T3, pte(OTHER, V | R | X));
+    a.li(T3, pte(OTHER, PTE_V | PTE_R | PTE_X));
     a.li(T4, PT2);
     a.li(T0, va + 0xff8);
     a.inst(Inst::Jalr { rd: Reg::ZERO, rs1: T0, offset: 0 });
@@ -523,10 +511,10 @@ fn a_region_over_two_pages_follows_a_remapped_page() {
     m.write_phys_bytes(CODE + 0xff8, &first).expect("in RAM");
     m.write_phys_bytes(OTHER, &second[8..]).expect("in RAM");
     let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
-    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, V | R | W | X));
-    put(PT + 4 * (va >> 22), pte(PT2, V));
-    put(PT2, pte(CODE, V | R | X));
-    put(PT2 + 4, pte(CODE + 0x1000, V | R | X));
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+    put(PT + 4 * (va >> 22), pte(PT2, PTE_V));
+    put(PT2, pte(CODE, PTE_V | PTE_R | PTE_X));
+    put(PT2 + 4, pte(CODE + 0x1000, PTE_V | PTE_R | PTE_X));
     for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
         let (mj, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
         assert_eq!(exit, halt(), "threshold {threshold}");
@@ -727,10 +715,6 @@ fn stop_check_exit_keeps_dirty_registers() {
 #[test]
 fn access_groups_across_pages() {
     use avm_isa::BranchOp;
-    const PT: u32 = RAM_BASE + 0x4_0000;
-    const PT2: u32 = RAM_BASE + 0x4_1000;
-    let pte = |pa: u32, flags: u32| ((pa >> 12) << 10) | flags;
-    let (v, r, w, x) = (1, 2, 4, 8);
     let va = 0x4000_0000u32;
 
     let mut a = Asm::new(RAM_BASE);
@@ -762,11 +746,11 @@ fn access_groups_across_pages() {
 
     let mut m = machine(&program, RAM);
     let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
-    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, v | r | w | x));
-    put(PT + 4 * (va >> 22), pte(PT2, v));
-    put(PT2, pte(DATA + 0x3000, v | r | w)); // page 0
-    put(PT2 + 4, pte(DATA, v | r | w)); // page 1
-    put(PT2 + 8, pte(DATA + 0x1000, v | r | w)); // page 2, right after page 1's frame
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+    put(PT + 4 * (va >> 22), pte(PT2, PTE_V));
+    put(PT2, pte(DATA + 0x3000, PTE_V | PTE_R | PTE_W)); // page 0
+    put(PT2 + 4, pte(DATA, PTE_V | PTE_R | PTE_W)); // page 1
+    put(PT2 + 8, pte(DATA + 0x1000, PTE_V | PTE_R | PTE_W)); // page 2, right after page 1's frame
     for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
         let (_, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
         assert_eq!(exit, halt(), "threshold {threshold}");

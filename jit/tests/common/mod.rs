@@ -30,6 +30,11 @@ pub const S0: Reg = Reg::new(8);
 pub const S1: Reg = Reg::new(9);
 pub const S11: Reg = Reg::new(27);
 
+/// Where the tests that turn on Sv32 put the root page table and one
+/// second-level table.
+pub const PT: u32 = RAM_BASE + 0x4_0000;
+pub const PT2: u32 = RAM_BASE + 0x4_1000;
+
 /// Sv32 page-table entry flags.
 pub const PTE_V: u32 = 1;
 pub const PTE_R: u32 = 2;
