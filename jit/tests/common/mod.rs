@@ -93,6 +93,26 @@ pub fn finish(a: &mut Asm, handler: avm_isa::asm::Label) {
     a.inst(avm_isa::Inst::Mret);
 }
 
+/// The first time (while `s1` is 0): set `s1`, rewrite the instruction at
+/// `at` to `new` with a plain store (no `fence.i`: the machine sees stores
+/// to code at once), zero `a0` and run again from `top`. The second time:
+/// go to `done`.
+pub fn rewrite_once_then_rerun(
+    a: &mut Asm,
+    at: avm_isa::asm::Label,
+    new: avm_isa::Inst,
+    top: avm_isa::asm::Label,
+    done: avm_isa::asm::Label,
+) {
+    a.bne_label(S1, Reg::ZERO, done);
+    a.li(S1, 1);
+    a.la(T0, at);
+    a.li(T1, avm_isa::asm::encode(&new));
+    a.store(avm_isa::StoreOp::Sw, T1, T0, 0);
+    a.li(A0, 0);
+    a.j(top);
+}
+
 /// Assert that two machines and exits are identical.
 pub fn assert_same(what: &str, jit: &Machine, jexit: Exit, reference: &Machine, iexit: Exit) {
     let diff = avm_jit::crosscheck::compare(jit, reference, Some(jexit), Some(iexit));
