@@ -286,6 +286,11 @@ pub const MAX_REGION_INSTS: usize = 1024;
 /// 1,720 (more regions that overlap, compiled twice).
 pub const MAX_QUEUED_REGIONS: usize = 2;
 
+/// At most this many cached regions are tried when a fresh machine first
+/// reaches a block (`JitEngine::warm_start`): code that repeats one first
+/// instruction in many regions cannot make each first sight expensive.
+const MAX_WARM_CANDIDATES: usize = 16;
+
 /// After this many compile threads died, the engine stops starting new
 /// ones (see `JitEngine::replace_dead_worker`).
 pub const MAX_WORKER_RESTARTS: u64 = 3;
@@ -484,8 +489,13 @@ impl JitEngine {
     fn warm_start(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
         let ram = m.ram.bytes();
         let first = first_inst(ram.get(off as usize..)?)?;
-        let (base, key) = self.code.regions_with_block(first).find_map(|(key, k)| {
+        let (base, key) = self.code.regions_with_block(first).take(MAX_WARM_CANDIDATES).find_map(|(key, k)| {
             let base = off.wrapping_sub(key_blocks(key).nth(k as usize)?.rel as u32);
+            // The bytes first (cheap), then the decoding that a compile
+            // would do.
+            if !key_matches(key, ram, base) {
+                return None;
+            }
             let mut blocks = Vec::new();
             for b in key_blocks(key) {
                 let start = base.wrapping_add(b.rel as u32);
