@@ -624,7 +624,11 @@ impl JitEngine {
     fn claim_pages(&mut self, m: &mut Machine, key: &[u8], off: u32) {
         let (page, other) = key_pages(key, off);
         m.mark_code(off);
-        if let Some(other) = other {
+        // Installed regions lie in RAM (their blocks were matched or decoded
+        // there), so the other page is a RAM page; the filter only keeps a
+        // broken invariant from indexing past RAM.
+        let in_ram = |p: &u32| p.checked_mul(PAGE_SIZE).is_some_and(|o| (o as usize) < m.ram.bytes().len());
+        if let Some(other) = other.filter(in_ram) {
             m.mark_code(other * PAGE_SIZE);
             self.linked.insert((page, other));
             self.linked.insert((other, page));
