@@ -449,7 +449,8 @@ fn unrolls(blk: &RegionBlock) -> bool {
 /// The instruction `word`, if a block's page-straddling last instruction
 /// with these bits runs compiled (see `Emitter::straddler`): one with no
 /// memory access and no helper call (ALU, branch, jump, `fence`), whose
-/// effects are all in registers and `pc`. Others (rare at a page end) go through `jit_exec_next`.
+/// effects are all in registers and `pc`. Others (rare at a page end) go
+/// through `jit_exec_next`.
 pub fn straddles_inline(word: u32) -> Option<Inst> {
     let Decoded { inst, len } = decode(word);
     let simple = !is_exec(inst) && !matches!(inst, Inst::Load { .. } | Inst::Store { .. });
@@ -970,18 +971,27 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// or a privilege change that flushed the TLB make this false, and the
     /// code leaves for the dispatcher, which fetches through the MMU.
     fn same_fetch_mapping(&mut self, from: u32, to: u32) -> Value {
-        let addrs = [self.pc_plus(from), self.pc_plus(to)];
-        let entries = addrs.map(|addr| self.tlb_entry(addr));
+        let [(e0, miss0), (e1, miss1)] = [from, to].map(|rel| {
+            let addr = self.pc_plus(rel);
+            self.fetch_entry(addr)
+        });
         let b = &mut self.b;
-        let [d0, d1] = entries.map(|entry| b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_DELTA));
-        let mut bad = b.ins().bxor(d0, d1);
-        for (addr, entry) in addrs.into_iter().zip(entries) {
-            let tag = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_TAG);
-            let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
-            let miss = b.ins().bxor(tag, want);
-            bad = b.ins().bor(bad, miss);
-        }
+        let [d0, d1] = [e0, e1].map(|entry| b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_DELTA));
+        let other_delta = b.ins().bxor(d0, d1);
+        let misses = b.ins().bor(miss0, miss1);
+        let bad = b.ins().bor(other_delta, misses);
         b.ins().icmp_imm_u(IntCC::Equal, bad, 0)
+    }
+
+    /// The fetch-TLB entry for `addr`'s page (the read side's address; add
+    /// `OFF_TLB_FETCH`), and a value that is zero exactly when the entry
+    /// holds that page: a hit, for an access that stays in the page.
+    fn fetch_entry(&mut self, addr: Value) -> (Value, Value) {
+        let entry = self.tlb_entry(addr);
+        let b = &mut self.b;
+        let tag = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_TAG);
+        let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+        (entry, b.ins().bxor(tag, want))
     }
 
     /// Branch on `ok`: go on in a new block if it holds, else to a new cold
@@ -1206,24 +1216,22 @@ impl<'f, 'r> Emitter<'f, 'r> {
             self.exec_next(n, at);
             return;
         };
-        let lo = self.pc_plus(at);
-        let hi = self.pc_plus(at.wrapping_add(2));
-        let entries = [lo, hi].map(|addr| (addr, self.tlb_entry(addr)));
-        let b = &mut self.b;
-        let hits = entries.map(|(addr, entry)| {
-            let tag = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_TAG);
-            // A half at an even address never crosses a page.
-            let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
-            b.ins().icmp(IntCC::Equal, tag, want)
+        // Each half sits at an even address, so it never crosses a page.
+        let entries = [at, at.wrapping_add(2)].map(|rel| {
+            let addr = self.pc_plus(rel);
+            let (entry, miss) = self.fetch_entry(addr);
+            (addr, entry, miss)
         });
-        let both = b.ins().band(hits[0], hits[1]);
+        let b = &mut self.b;
+        let misses = b.ins().bor(entries[0].2, entries[1].2);
+        let both = b.ins().icmp_imm_u(IntCC::Equal, misses, 0);
         let (fetched, inline, slow) = (b.create_block(), b.create_block(), b.create_block());
         b.set_cold_block(slow);
         b.ins().brif(both, fetched, &[], slow, &[]);
         b.seal_block(fetched);
         b.switch_to_block(fetched);
         let ram = self.ram;
-        let [low, high] = entries.map(|(addr, entry)| {
+        let [low, high] = entries.map(|(addr, entry, _)| {
             let delta = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_DELTA);
             let off = b.ins().iadd(addr, delta);
             let off = b.ins().uextend(I64, off);
