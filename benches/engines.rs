@@ -266,6 +266,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
     let mut rows = Vec::new();
     for (name, checks) in results {
         let native = mean_seconds(home, name, "native", since);
+        let interp = mean_seconds(home, name, EngineKind::Interp.name(), since);
         for check in checks {
             let mut functions = vec![check.kind.name().to_owned()];
             if check.kind == EngineKind::Jit {
@@ -276,24 +277,40 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
                 let Some(t) = mean_seconds(home, name, &function, since) else { continue };
                 let mips = check.instret as f64 / t / 1e6;
                 let ratio = native.map_or("-".to_owned(), |n| format!("{:.1}x", t / n));
+                let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / t));
                 rows.push(format!(
-                    "{name:<8} {function:<9} {:>12} {:>10.2} ms {:>8.0} {:>10}",
+                    "{name:<8} {function:<9} {:>12} {:>10.2} ms {:>8.0} {:>10} {:>10}",
                     check.instret,
                     t * 1e3,
                     mips,
+                    speedup,
                     ratio
                 ));
             }
         }
         if let Some(n) = native {
-            rows.push(format!("{name:<8} {:<9} {:>12} {:>10.2} ms {:>8} {:>10}", "native", "-", n * 1e3, "-", "1.0x"));
+            let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / n));
+            rows.push(format!(
+                "{name:<8} {:<9} {:>12} {:>10.2} ms {:>8} {:>10} {:>10}",
+                "native",
+                "-",
+                n * 1e3,
+                "-",
+                speedup,
+                "1.0x"
+            ));
         }
     }
     if rows.is_empty() {
         return;
     }
-    println!("\nmean time per run (criterion), guest instructions retired, MIPS, time / native time");
-    println!("{:<8} {:<9} {:>12} {:>13} {:>8} {:>10}", "workload", "engine", "instret", "time", "MIPS", "vs native");
+    println!(
+        "\nmean time per run (criterion), guest instructions retired, MIPS, interpreter time / time, time / native time"
+    );
+    println!(
+        "{:<8} {:<9} {:>12} {:>13} {:>8} {:>10} {:>10}",
+        "workload", "engine", "instret", "time", "MIPS", "vs interp", "vs native"
+    );
     for row in rows {
         println!("{row}");
     }
