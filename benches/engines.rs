@@ -22,7 +22,7 @@
 //! `Exit::Halt { code: 0 }` (the program checks its own result against a pinned
 //! value) and the bench prints the instructions retired, the console line and the
 //! stack the guest used. After criterion has finished, a table turns its mean times
-//! into MIPS and engine/native ratios.
+//! into MIPS, speed-ups over the interpreter and ratios to native time.
 //!
 //! `cargo bench --bench engines` (add `-- --quick` for a faster, rougher pass, or a
 //! filter such as `-- keccak`). Samples are few and flat (10 runs of one iteration) so
