@@ -15,7 +15,7 @@
 //! Lookup is two array indexings (page table of RAM pages, then a slot per
 //! 2-byte offset), cheap enough to do at every block boundary.
 
-use avm_isa::{decode, Decoded, Inst};
+use avm_isa::{decode, inst_len, Decoded, Inst};
 use avm_mmu::memory::PAGE_SIZE;
 use avm_mmu::Machine;
 
@@ -54,7 +54,7 @@ pub fn decode_block(m: &Machine, start: u32) -> Option<Block> {
     let mut at = start;
     while ops.len() < MAX_BLOCK_LEN && at + 2 <= page_end {
         let low = u16::from_le_bytes([ram[at as usize], ram[at as usize + 1]]);
-        let word = if low & 3 == 3 {
+        let word = if inst_len(low) == 4 {
             if at + 4 > page_end {
                 break;
             }

@@ -27,13 +27,28 @@ use crate::inst::{AluImmOp, AluOp, AmoOp, BranchOp, CsrOp, Decoded, Inst, LoadOp
 /// only uses the low half (the upper half is the next instruction and is
 /// ignored); the result's `len` says how far the pc advances.
 pub fn decode(word: u32) -> Decoded {
-    if word & 0b11 != 0b11 {
+    if inst_len(word as u16) == 2 {
         let half = word & 0xffff;
         let inst = decode_compressed(half).unwrap_or(Inst::Illegal { word: half });
         Decoded { inst, len: 2 }
     } else {
         let inst = decode_full(word).unwrap_or(Inst::Illegal { word });
         Decoded { inst, len: 4 }
+    }
+}
+
+/// The length in bytes, 2 or 4, of the instruction whose first 16 bits are
+/// `low`: the one rule of the RISC-V length encoding that RV32IMAC needs. Low
+/// bits `11` mean a 32-bit instruction, anything else a compressed one (the
+/// longer encodings the manual reserves decode as illegal 32-bit words).
+/// Every part of aVM that walks instruction bytes (block decoding, fetch
+/// across a page end, the JIT's block lengths and cache keys) asks this.
+#[inline(always)]
+pub const fn inst_len(low: u16) -> u32 {
+    if low & 0b11 == 0b11 {
+        4
+    } else {
+        2
     }
 }
 

@@ -27,5 +27,5 @@ mod decode;
 pub mod disasm;
 pub mod inst;
 
-pub use decode::decode;
+pub use decode::{decode, inst_len};
 pub use inst::{AluImmOp, AluOp, AmoOp, BranchOp, CsrOp, Decoded, Inst, LoadOp, Reg, StoreOp};

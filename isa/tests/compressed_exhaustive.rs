@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use avm_isa::asm::encode_compressed;
 use avm_isa::disasm::Disasm;
-use avm_isa::{decode, Inst};
+use avm_isa::{decode, inst_len, Inst};
 
 #[test]
 fn every_halfword_decodes_disassembles_and_reencodes() {
@@ -14,8 +14,10 @@ fn every_halfword_decodes_disassembles_and_reencodes() {
     for half in 0..=u16::MAX {
         // Low two bits 11 is a 32-bit instruction, not a compressed one.
         if half & 3 == 3 {
+            assert_eq!(inst_len(half), 4, "{half:#06x}");
             continue;
         }
+        assert_eq!(inst_len(half), 2, "{half:#06x}");
         // The upper half must be ignored: fill it with junk.
         let word = u32::from(half) | 0xdead_0000;
         let d = decode(word);

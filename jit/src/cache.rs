@@ -96,7 +96,7 @@ impl CodeCache {
 /// told apart by the low two bits as the decoder does), if it is all there.
 pub fn first_inst(bytes: &[u8]) -> Option<u32> {
     let low = u16::from_le_bytes([*bytes.first()?, *bytes.get(1)?]);
-    if low & 3 != 3 {
+    if avm_isa::inst_len(low) == 2 {
         return Some(u32::from(low));
     }
     let high = u16::from_le_bytes([*bytes.get(2)?, *bytes.get(3)?]);

@@ -185,7 +185,7 @@ fn owned_region(ram: &[u8], off: u32, blocks: &[(u32, Block)]) -> OwnedRegion {
             // instruction that crosses it (see `RegionBlock`).
             let straddles = end % PAGE_SIZE as usize == PAGE_SIZE as usize - 2
                 && !b.ops.last().is_some_and(|op| op.inst.ends_block())
-                && ram.get(end).is_some_and(|low| low & 3 == 3);
+                && ram.get(end).is_some_and(|&low| avm_isa::inst_len(u16::from(low)) == 4);
             // Its bits, the upper half from the physically next page (a
             // guess that the compiled code checks; see `RegionBlock`).
             let half = |at: usize| ram.get(at..at + 2).map_or(0, |h| u32::from(u16::from_le_bytes([h[0], h[1]])));
@@ -248,7 +248,7 @@ fn block_len(bytes: &[u8], straddler: bool) -> u32 {
     let mut at = 0;
     let mut n = u32::from(straddler);
     while at + 1 < bytes.len() {
-        at += if bytes[at] & 3 == 3 { 4 } else { 2 };
+        at += avm_isa::inst_len(u16::from(bytes[at])) as usize;
         n += 1;
     }
     n

@@ -165,7 +165,6 @@ fn random_small_limits() {
 /// ran (compiled, at threshold 0) is rewritten before it runs again.
 #[test]
 fn self_modifying_code() {
-    let enc = |rd: Reg, imm: i32| avm_isa::asm::encode(&Inst::AluImm { op: AluImmOp::Addi, rd, rs1: rd, imm });
     for fence in [false, true] {
         let mut a = Asm::new(RAM_BASE);
         let h = prologue(&mut a);
@@ -175,7 +174,7 @@ fn self_modifying_code() {
         let top = a.here();
         // Same block: patch `target` a few instructions ahead.
         a.la(S1, target);
-        a.li(T2, enc(A0, 100));
+        a.li(T2, addi_word(A0, 100));
         a.alu(AluOp::Add, T2, T2, S0); // rd/imm bits vary with the iteration
         a.store(StoreOp::Sw, T2, S1, 0);
         if fence {
@@ -188,7 +187,7 @@ fn self_modifying_code() {
         // Another block: run it, then patch it for the next iteration.
         a.jal_label(Reg::RA, other);
         a.la(S1, other);
-        a.li(T2, enc(A3, 100));
+        a.li(T2, addi_word(A3, 100));
         a.alu_imm(AluImmOp::Slli, T1, S0, 20);
         a.alu(AluOp::Add, T2, T2, T1); // a different immediate each time
         a.store(StoreOp::Sw, T2, S1, 0);
@@ -613,7 +612,6 @@ fn self_loop_limits() {
 #[test]
 fn chained_blocks_limits_and_invalidation() {
     use avm_isa::BranchOp;
-    let enc = |rd: Reg, imm: i32| avm_isa::asm::encode(&Inst::AluImm { op: AluImmOp::Addi, rd, rs1: rd, imm });
     for data_store in [false, true] {
         let mut a = Asm::new(RAM_BASE);
         let h = prologue(&mut a);
@@ -633,7 +631,7 @@ fn chained_blocks_limits_and_invalidation() {
         a.jal_label(Reg::RA, other);
         a.alu_imm(AluImmOp::Andi, T0, S0, 3);
         a.branch_label(BranchOp::Bne, T0, Reg::ZERO, nopatch);
-        a.li(T2, enc(A3, 100));
+        a.li(T2, addi_word(A3, 100));
         a.alu_imm(AluImmOp::Slli, T1, S0, 20);
         a.alu(AluOp::Add, T2, T2, T1);
         a.store(StoreOp::Sw, T2, S1, 0);

@@ -389,7 +389,7 @@ impl Machine {
     pub fn fetch_word(&mut self, pc: u32) -> Result<u32, Trap> {
         let off = self.fetch_offset(pc)?;
         let low = u32::from(u16::from_le_bytes(self.ram.read::<2>(off)));
-        if low & 3 != 3 {
+        if avm_isa::inst_len(low as u16) == 2 {
             return Ok(low);
         }
         let next = pc.wrapping_add(2);

@@ -41,6 +41,12 @@ pub const PTE_R: u32 = 2;
 pub const PTE_W: u32 = 4;
 pub const PTE_X: u32 = 8;
 
+/// The encoding of `addi rd, rd, imm`: what self-modifying tests store over
+/// an instruction to change what it adds.
+pub fn addi_word(rd: Reg, imm: i32) -> u32 {
+    avm_isa::asm::encode(&avm_isa::Inst::AluImm { op: avm_isa::AluImmOp::Addi, rd, rs1: rd, imm })
+}
+
 /// An Sv32 leaf (or, with only `PTE_V`, pointer) entry for physical address `pa`.
 pub fn pte(pa: u32, flags: u32) -> u32 {
     ((pa >> 12) << 10) | flags
