@@ -102,6 +102,7 @@ impl HostEngine for avm_jit::JitEngine {
             ("region_entries", s.region_entries),
             ("side_exits", s.side_exits),
             ("compiled_calls", s.compiled_calls),
+            ("tail_calls", s.tail_calls),
             ("insts_run_compiled", s.insts_run_compiled),
             ("blocks_run_interpreted", s.blocks_run_interpreted),
             ("code_cache_hits", s.cache_hits),

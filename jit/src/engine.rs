@@ -11,8 +11,10 @@ use avm_mmu::{Engine, Exit, Machine};
 use std::collections::{BTreeSet, HashMap};
 
 use crate::cache::{first_inst, BlockMap, CodeCache, CodeRef, Entry};
-use crate::helpers::{BlockFn, JitCtx, MissSite, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP};
-use crate::translate::{static_successors, CompileError, Compiled, Translator};
+use crate::helpers::{
+    succ_index, BlockFn, JitCtx, MissSite, SuccSlot, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP, SUCC_SLOTS,
+};
+use crate::translate::{static_successors, CompileError, Compiled, Trampoline, Translator};
 use crate::worker::{OwnedBlock, OwnedRegion, Worker};
 
 /// Settings of the JIT.
@@ -85,8 +87,11 @@ pub struct JitStats {
     /// Blocks Cranelift failed to translate (interpreted instead).
     pub compile_failures: u64,
     /// Calls into compiled code (one call may run many blocks of its
-    /// region, a whole loop).
+    /// region, a whole loop), tail calls between regions included.
     pub compiled_calls: u64,
+    /// Of those, the tail calls from one region straight into the next,
+    /// through the chain stub (`translate::Trampoline`).
+    pub tail_calls: u64,
     /// Instructions retired by compiled code (helpers included; the rest of
     /// a block after a side exit is interpreted and not counted here).
     pub insts_run_compiled: u64,
@@ -114,6 +119,9 @@ pub struct JitEngine {
     config: JitConfig,
     /// Created on the first compile (many short runs never need one).
     translator: Option<Translator>,
+    /// The entry into compiled code; created before the first compile, so
+    /// it exists whenever compiled code does.
+    trampoline: Option<Trampoline>,
     /// Cranelift does not support this host: everything is interpreted,
     /// which is slower but never different.
     no_translator: bool,
@@ -137,7 +145,9 @@ pub struct JitEngine {
     /// (RAM offset -> code), so the hot path between two compiled blocks is
     /// one indexing and a compare instead of a [`BlockMap`] lookup. Kept in
     /// step with `map`: cleared with it, dropped page by page with it.
-    succ: Box<[Option<(u32, CodeRef)>]>,
+    /// Compiled code reads it too ([`JitCtx::succ`]), to tail-call the
+    /// next region without coming back here.
+    succ: Box<[SuccSlot]>,
     /// (page, other page) for every two pages that an installed region
     /// spans, both ways round: a write to the first drops the map entries
     /// of the second too (see [`JitEngine::claim_pages`]). Per machine.
@@ -295,14 +305,6 @@ const MAX_WARM_CANDIDATES: usize = 16;
 /// ones (see `JitEngine::replace_dead_worker`).
 pub const MAX_WORKER_RESTARTS: u64 = 3;
 
-/// Slots of [`JitEngine::succ`] (a power of two).
-const SUCC_SLOTS: usize = 4096;
-
-#[inline(always)]
-fn succ_index(off: u32) -> usize {
-    (off as usize >> 1) & (SUCC_SLOTS - 1)
-}
-
 impl Default for JitEngine {
     fn default() -> Self {
         JitEngine::new(JitConfig::default())
@@ -315,6 +317,7 @@ impl JitEngine {
         JitEngine {
             config,
             translator: None,
+            trampoline: None,
             no_translator: false,
             worker: None,
             worker_given_up: false,
@@ -326,7 +329,7 @@ impl JitEngine {
             ctx: Box::default(),
             stats: JitStats::default(),
             tracing: false,
-            succ: vec![None; SUCC_SLOTS].into_boxed_slice(),
+            succ: vec![SuccSlot::default(); SUCC_SLOTS].into_boxed_slice(),
             linked: BTreeSet::new(),
         }
     }
@@ -367,7 +370,7 @@ impl JitEngine {
     /// page links.
     fn forget_offsets(&mut self) {
         self.map.clear();
-        self.succ.fill(None);
+        self.succ.fill(SuccSlot::default());
         self.linked.clear();
     }
 
@@ -400,8 +403,8 @@ impl JitEngine {
     /// Drop the successor-cache entries of RAM page `page`.
     fn succ_invalidate_page(&mut self, page: u32) {
         for slot in self.succ.iter_mut() {
-            if matches!(slot, Some((off, _)) if *off / avm_mmu::memory::PAGE_SIZE == page) {
-                *slot = None;
+            if slot.func.is_some() && slot.off / avm_mmu::memory::PAGE_SIZE == page {
+                *slot = SuccSlot::default();
             }
         }
     }
@@ -410,8 +413,9 @@ impl JitEngine {
     /// successor cache holds it (then `map` says `Hot` with the same code).
     #[inline(always)]
     fn succ_get(&self, off: u32) -> Option<CodeRef> {
-        match self.succ[succ_index(off)] {
-            Some((o, code)) if o == off => Some(code),
+        let slot = &self.succ[succ_index(off)];
+        match slot.func {
+            Some(func) if slot.off == off => Some(CodeRef { func, len: slot.len, entry: slot.entry, rel: slot.rel }),
             _ => None,
         }
     }
@@ -472,7 +476,8 @@ impl JitEngine {
             }
         };
         if let Some(code) = code {
-            self.succ[succ_index(off)] = Some((off, code));
+            let CodeRef { func, len, entry, rel } = code;
+            self.succ[succ_index(off)] = SuccSlot { func: Some(func), off, len, entry, rel };
         }
         code
     }
@@ -711,6 +716,14 @@ impl JitEngine {
             self.stats.budget_refusals += 1;
             return Promotion::Refused;
         }
+        if self.trampoline.is_none() {
+            self.trampoline = Trampoline::new().ok();
+            if self.trampoline.is_none() {
+                // Without an entry, compiled code could never run.
+                self.no_translator = true;
+                return Promotion::Refused;
+            }
+        }
         let (chaining, metering) = (!self.config.crosscheck, self.config.metering);
         let setup = move |t: &mut Translator| {
             // The crosscheck compares after every block: no loops inside.
@@ -780,7 +793,14 @@ impl JitEngine {
     /// would run another compiled block next without doing anything else
     /// first, chain straight into it (see [`Self::next_compiled`]).
     fn run_compiled(&mut self, m: &mut Machine, mut code: CodeRef, mut pc: u32, limit: u64) -> Option<Exit> {
+        let Some((enter, chain)) = self.trampoline.as_ref().map(|t| (t.func(), t.chain())) else {
+            // Not reached: code exists only after the trampoline did.
+            self.stats.blocks_run_interpreted += 1;
+            return self.interp.run_block(m, limit);
+        };
         self.ctx.ram = m.ram.host_ptr();
+        self.ctx.succ = self.succ.as_ptr();
+        self.ctx.chain = Some(chain);
         self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
         // The crosscheck compares after every block: no chaining there.
         let chain = !self.config.crosscheck;
@@ -800,8 +820,11 @@ impl JitEngine {
             // RAM through the TLB, whose entries always point inside RAM;
             // both pointers come from exclusive references that are not used
             // until it returns.
-            let status = unsafe { (code.func)(m, ctx) };
+            let status = unsafe { enter(m, ctx, code.func) };
             self.stats.insts_run_compiled += m.hart.instret - start;
+            let chained = std::mem::take(&mut self.ctx.chained);
+            self.stats.compiled_calls += chained;
+            self.stats.tail_calls += chained;
             match status {
                 STATUS_END if chain => match self.next_compiled(m, limit) {
                     Some(next) => {
@@ -918,10 +941,6 @@ mod tests {
         }
     }
 
-    extern "C" fn dummy(_: *mut avm_mmu::Machine, _: *mut JitCtx) -> u32 {
-        0
-    }
-
     #[test]
     fn a_key_names_its_blocks_and_checks_memory() {
         let key = region_key(&region(0));
@@ -929,7 +948,9 @@ mod tests {
             key_blocks(&key).map(|b| (b.rel, b.bytes, b.straddler, b.page)).collect();
         assert_eq!(blocks.len(), 2);
         assert_eq!(blocks[1], (-8, &[0x13, 0x03, 0x13, 0x00][..], false, 0));
-        let f: BlockFn = dummy;
+        // Never called: only the bookkeeping around it is tested.
+        // SAFETY: the contract is about calling it, which nothing does.
+        let f = unsafe { BlockFn::from_code(std::ptr::NonNull::dangling()) };
         let lens: Vec<(u32, u32, i32)> = region_entries(&key, f).map(|c| (c.len, c.entry, c.rel)).collect();
         assert_eq!(lens, [(3, 0, 0), (1, 1, -8)], "a 4-byte and a 2-byte instruction and the straddler; one addi");
         let mut ram = vec![0u8; 64];

@@ -12,16 +12,78 @@
 //! panics on guest input), which matters because unwinding through
 //! Cranelift frames is undefined.
 
+use std::ptr::NonNull;
+
 use avm_interp::{execute, Step};
 use avm_isa::{decode, Decoded};
 use avm_mmu::{Exit, Machine, Trap};
 
-/// Signature of a compiled region: `(machine, context) -> status`.
+/// A compiled region: `(machine, context) -> status`.
 ///
 /// The entry pc is an *input* ([`JitCtx::pc`]), not a constant baked into
 /// the code, so the same compiled function serves every copy of the same
 /// bytes wherever they are mapped.
-pub type BlockFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx) -> u32;
+///
+/// The code uses Cranelift's `tail` calling convention, so that one region
+/// can end in a tail call of the next (see [`SuccSlot`]). Rust cannot call
+/// that convention, so this is an address, not a Rust `fn` type: the engine
+/// enters compiled code through a [`TrampolineFn`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(transparent)]
+pub struct BlockFn(NonNull<u8>);
+
+// SAFETY: a code address; the code it points to is immutable once compiled
+// and lives as long as the engine that owns it.
+unsafe impl Send for BlockFn {}
+// SAFETY: as above.
+unsafe impl Sync for BlockFn {}
+
+impl BlockFn {
+    /// The compiled function at `code`.
+    ///
+    /// # Safety
+    /// `code` must be the entry of a function compiled with the translator's
+    /// region signature, alive as long as the returned value is used.
+    pub unsafe fn from_code(code: NonNull<u8>) -> BlockFn {
+        BlockFn(code)
+    }
+}
+
+/// The entry from Rust into compiled code: a `system_v` function that
+/// calls the region `func` (in the `tail` convention) with the machine and
+/// the context and returns its status, also when `func` tail-called other
+/// regions before returning.
+pub type TrampolineFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx, BlockFn) -> u32;
+
+/// Slots of the successor cache (a power of two).
+pub const SUCC_SLOTS: usize = 4096;
+
+/// The successor-cache slot of RAM offset `off`: block starts are even, so
+/// bit 0 carries nothing. Compiled code computes the same index.
+#[inline(always)]
+pub fn succ_index(off: u32) -> usize {
+    (off as usize >> 1) & (SUCC_SLOTS - 1)
+}
+
+/// One slot of the successor cache, a direct-mapped table of the blocks a
+/// machine has compiled code for (RAM offset -> code), read by the engine
+/// between two compiled calls and by compiled code itself at a region's
+/// exit, to tail-call the next region (see [`crate::translate`]). `repr(C)`
+/// because compiled code reads its fields.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SuccSlot {
+    /// The code; `None` for an empty slot.
+    pub func: Option<BlockFn>,
+    /// The RAM offset of the block.
+    pub off: u32,
+    /// Instructions in the block (the budget entering it needs).
+    pub len: u32,
+    /// The block's index in its region.
+    pub entry: u32,
+    /// The block's byte offset from the region's first block.
+    pub rel: i32,
+}
 
 /// Compiled code left its region (a branch or jump out, `jalr`, a system
 /// instruction, a budget too small for the next block, or a store after a
@@ -98,11 +160,32 @@ pub struct JitCtx {
     pub trap: Option<Trap>,
     /// The exit of a block that returned [`STATUS_EXIT`].
     pub exit: Option<Exit>,
+    /// The machine's successor cache ([`SUCC_SLOTS`] slots), where compiled
+    /// code looks up the region to tail-call at an exit.
+    pub succ: *const SuccSlot,
+    /// Tail calls from one region into the next since the engine last
+    /// looked (compiled code counts them).
+    pub chained: u64,
+    /// The chain stub, which a region tail-calls at a normal exit (see
+    /// `translate::Trampoline`); set by the engine before it enters
+    /// compiled code.
+    pub chain: Option<BlockFn>,
 }
 
 impl Default for JitCtx {
     fn default() -> Self {
-        JitCtx { ram: std::ptr::null_mut(), limit: 0, rest: 0, pc: 0, entry: 0, trap: None, exit: None }
+        JitCtx {
+            ram: std::ptr::null_mut(),
+            limit: 0,
+            rest: 0,
+            pc: 0,
+            entry: 0,
+            trap: None,
+            exit: None,
+            succ: std::ptr::null(),
+            chained: 0,
+            chain: None,
+        }
     }
 }
 

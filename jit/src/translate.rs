@@ -2,8 +2,10 @@
 //! two adjacent ones) into one Cranelift function.
 //!
 //! The generated function has the signature [`BlockFn`]:
-//! `(m: *mut Machine, ctx: *mut JitCtx) -> status`; the pc of the region's
-//! entry block is `ctx.pc`.
+//! `(m: *mut Machine, ctx: *mut JitCtx) -> status` in Cranelift's `tail`
+//! calling convention, entered from Rust through a [`Trampoline`]; the pc
+//! of the region's entry block is `ctx.pc`. A region without helper calls
+//! ends a normal exit by tail-calling the chain stub (see [`Trampoline`]).
 //!
 //! - **Regions.** The engine hands over the hot block plus the blocks it
 //!   already saw run that the hot block's branches and jumps reach within
@@ -55,8 +57,9 @@ use avm_isa::{decode, AluImmOp, AluOp, BranchOp, Decoded, Inst, LoadOp, Reg, Sto
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, JumpTableData, MemFlagsData, Signature, Value,
+    types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, Value,
 };
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
@@ -64,7 +67,7 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
 use crate::group::Group;
-use crate::helpers::{self, BlockFn, STATUS_CONTINUE, STATUS_END, STATUS_MISS};
+use crate::helpers::{self, BlockFn, SuccSlot, TrampolineFn, STATUS_CONTINUE, STATUS_END, STATUS_MISS, SUCC_SLOTS};
 
 const I32: types::Type = types::I32;
 const I64: types::Type = types::I64;
@@ -85,6 +88,16 @@ const OFF_CTX_LIMIT: i32 = offset_of!(crate::helpers::JitCtx, limit) as i32;
 const OFF_CTX_PC: i32 = offset_of!(crate::helpers::JitCtx, pc) as i32;
 const OFF_CTX_ENTRY: i32 = offset_of!(crate::helpers::JitCtx, entry) as i32;
 const OFF_CTX_REST: i32 = offset_of!(crate::helpers::JitCtx, rest) as i32;
+const OFF_CTX_SUCC: i32 = offset_of!(crate::helpers::JitCtx, succ) as i32;
+const OFF_CTX_CHAINED: i32 = offset_of!(crate::helpers::JitCtx, chained) as i32;
+const OFF_CTX_CHAIN: i32 = offset_of!(crate::helpers::JitCtx, chain) as i32;
+const OFF_SLOT_FUNC: i32 = offset_of!(SuccSlot, func) as i32;
+const OFF_SLOT_OFF: i32 = offset_of!(SuccSlot, off) as i32;
+const OFF_SLOT_LEN: i32 = offset_of!(SuccSlot, len) as i32;
+const OFF_SLOT_ENTRY: i32 = offset_of!(SuccSlot, entry) as i32;
+const OFF_SLOT_REL: i32 = offset_of!(SuccSlot, rel) as i32;
+// Compiled code reads an empty slot's `func` as 0.
+const _: () = assert!(size_of::<Option<BlockFn>>() == size_of::<usize>());
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
 const _: () = assert!(std::mem::size_of::<bool>() == 1);
 // The inline fast path reads guest memory in host byte order.
@@ -187,42 +200,145 @@ pub struct Translator {
     panic_while_building: bool,
 }
 
+/// Cranelift's ISA for the host: `opt_level=none`, backtracking register
+/// allocation, not PIC.
+fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
+    let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
+    let mut flags = settings::builder();
+    // Measured on the guest workloads (`benches/jit.rs`, `avm exec`):
+    // `opt_level=speed` costs ~2x the compile time of `none` and gains
+    // nothing measurable on this straight-line, already-simple IR; the
+    // single-pass register allocator compiles ~1.5x faster again but
+    // its spills make code ~1.5x slower, so the backtracking one stays.
+    flags.set("opt_level", "none").map_err(|e| err(&e))?;
+    flags.set("regalloc_algorithm", "backtracking").map_err(|e| err(&e))?;
+    flags.set("is_pic", "false").map_err(|e| err(&e))?;
+    flags.set("use_colocated_libcalls", "false").map_err(|e| err(&e))?;
+    flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| err(&e))?;
+    // Nothing ever unwinds through compiled code (helpers return status
+    // values), so no unwind tables; alias analysis only serves the
+    // optimiser, which is off.
+    flags.set("unwind_info", "false").map_err(|e| err(&e))?;
+    flags.set("enable_alias_analysis", "false").map_err(|e| err(&e))?;
+    // Cranelift's x86_64 tail calls need frame pointers (every region
+    // function set one up anyway).
+    flags.set("preserve_frame_pointers", "true").map_err(|e| err(&e))?;
+    cranelift_native::builder().map_err(|e| err(&e))?.finish(settings::Flags::new(flags)).map_err(|e| err(&e))
+}
+
+/// The signature of every region: `(machine, context) -> status` in the
+/// `tail` convention, so that a region can end in a tail call of the next.
+fn region_signature(module: &JITModule) -> Signature {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = Signature::new(CallConv::Tail);
+    sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr)]);
+    sig.returns.push(AbiParam::new(I32));
+    sig
+}
+
+/// The two pieces of compiled code that surround the regions, in a module
+/// of their own (the engine needs them whether it compiles on its own
+/// thread or on the compile thread):
+/// - the *trampoline* ([`TrampolineFn`]), through which Rust enters a
+///   region;
+/// - the *chain stub*, a function with the region signature that a region
+///   tail-calls at a normal exit (`JitCtx::chain`): it tail-calls the next
+///   region if the dispatcher's chain loop would (see `emit_chain_stub`),
+///   else returns `STATUS_END` to the trampoline. So a chain of regions runs
+///   without coming back to Rust; the dispatcher loop around compiled calls
+///   was ~15% of a warm ecdsa run.
+///
+/// The stub is shared rather than emitted in every region: the lookup
+/// inline doubled the compile time of a small region.
+pub struct Trampoline {
+    module: Option<JITModule>,
+    func: TrampolineFn,
+    chain: BlockFn,
+}
+
+impl Trampoline {
+    /// Compile the trampoline and the chain stub for the host.
+    pub fn new() -> Result<Trampoline, CompileError> {
+        let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
+        let mut module = JITModule::new(JITBuilder::with_isa(host_isa()?, default_libcall_names()));
+        let ptr = module.target_config().pointer_type();
+        let frontend = module.target_config();
+        let region = region_signature(&module);
+        let mut sig = module.make_signature();
+        sig.params.extend([ptr, ptr, ptr].map(AbiParam::new));
+        sig.returns.push(AbiParam::new(I32));
+        let mut ctx = module.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        let mut define = |sig: &Signature, body: &dyn Fn(&mut FunctionBuilder, &[Value])| {
+            let id = module.declare_anonymous_function(sig).map_err(|e| err(&e))?;
+            module.clear_context(&mut ctx);
+            ctx.func.signature = sig.clone();
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            b.seal_block(entry);
+            let params = b.block_params(entry).to_vec();
+            body(&mut b, &params);
+            b.finalize(frontend);
+            module.define_function(id, &mut ctx).map_err(|e| err(&e))?;
+            Ok::<_, CompileError>(id)
+        };
+        let enter = define(&sig, &|b, p| {
+            let region = b.import_signature(region.clone());
+            let call = b.ins().call_indirect(region, p[2], &[p[0], p[1]]);
+            let status = b.inst_results(call)[0];
+            b.ins().return_(&[status]);
+        })?;
+        let chain = define(&region, &|b, p| {
+            let region = b.import_signature(region.clone());
+            emit_chain_stub(b, p[0], p[1], region);
+        })?;
+        module.finalize_definitions().map_err(|e| err(&e))?;
+        let enter = module.get_finalized_function(enter);
+        let chain = std::ptr::NonNull::new(module.get_finalized_function(chain).cast_mut())
+            .ok_or(CompileError::Cranelift("no code address".into()))?;
+        // SAFETY: `enter` is the function just compiled with the `system_v`
+        // signature (three pointers in, a u32 out) that `TrampolineFn`
+        // names, and `chain` one with the region signature; both live as
+        // long as `module`, which `self` keeps.
+        let (func, chain) =
+            unsafe { (std::mem::transmute::<*const u8, TrampolineFn>(enter), BlockFn::from_code(chain)) };
+        Ok(Trampoline { module: Some(module), func, chain })
+    }
+
+    /// The entry point. Valid while `self` lives.
+    pub fn func(&self) -> TrampolineFn {
+        self.func
+    }
+
+    /// The chain stub, for `JitCtx::chain`. Valid while `self` lives.
+    pub fn chain(&self) -> BlockFn {
+        self.chain
+    }
+}
+
+impl Drop for Trampoline {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the owner (the engine) drops the trampoline only when
+            // no compiled code can run any more.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
 impl Translator {
-    /// A translator for the host ISA (`opt_level=none`, backtracking register
-    /// allocation, not PIC).
+    /// A translator for the host ISA (see `host_isa`).
     pub fn new() -> Result<Translator, CompileError> {
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
-        let mut flags = settings::builder();
-        // Measured on the guest workloads (`benches/jit.rs`, `avm exec`):
-        // `opt_level=speed` costs ~2x the compile time of `none` and gains
-        // nothing measurable on this straight-line, already-simple IR; the
-        // single-pass register allocator compiles ~1.5x faster again but
-        // its spills make code ~1.5x slower, so the backtracking one stays.
-        flags.set("opt_level", "none").map_err(|e| err(&e))?;
-        flags.set("regalloc_algorithm", "backtracking").map_err(|e| err(&e))?;
-        flags.set("is_pic", "false").map_err(|e| err(&e))?;
-        flags.set("use_colocated_libcalls", "false").map_err(|e| err(&e))?;
-        flags.set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" }).map_err(|e| err(&e))?;
-        // Nothing ever unwinds through compiled code (helpers return status
-        // values), so no unwind tables; alias analysis only serves the
-        // optimiser, which is off.
-        flags.set("unwind_info", "false").map_err(|e| err(&e))?;
-        flags.set("enable_alias_analysis", "false").map_err(|e| err(&e))?;
-        let isa = cranelift_native::builder()
-            .map_err(|e| err(&e))?
-            .finish(settings::Flags::new(flags))
-            .map_err(|e| err(&e))?;
-        let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+        let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
         for (name, ptr) in helpers::symbols() {
             builder.symbol(name, ptr);
         }
         let mut module = JITModule::new(builder);
+        let sig = region_signature(&module);
         let ptr = module.target_config().pointer_type();
-
-        let mut sig = module.make_signature();
-        sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr)]);
-        sig.returns.push(AbiParam::new(I32));
-
         let mut exec_sig = module.make_signature();
         exec_sig.params.extend([ptr, ptr, I32, I32].map(AbiParam::new));
         exec_sig.returns.push(AbiParam::new(I32));
@@ -305,7 +421,8 @@ impl Translator {
                 self.module.declare_func_in_func(self.exec_fn, b.func),
                 self.module.declare_func_in_func(self.exec_next_fn, b.func),
             );
-            Emitter::emit(&mut b, helpers, blocks, self.chaining, self.metering);
+            let region_sig = b.import_signature(self.sig.clone());
+            Emitter::emit(&mut b, helpers, region_sig, blocks, self.chaining, self.metering);
             #[cfg(test)]
             if std::mem::take(&mut self.panic_while_building) {
                 panic!("injected: a compiler bug in the middle of a function");
@@ -325,12 +442,12 @@ impl Translator {
         let code_size = self.ctx.compiled_code().map_or(0, |c| c.code_info().total_size);
         self.module.clear_context(&mut self.ctx);
         self.module.finalize_definitions().map_err(|e| err(&e))?;
-        let ptr = self.module.get_finalized_function(id);
+        let ptr = std::ptr::NonNull::new(self.module.get_finalized_function(id).cast_mut())
+            .ok_or(CompileError::Cranelift("no code address".into()))?;
         // SAFETY: `ptr` is the entry of a function just compiled with
-        // signature `self.sig`, which is the C ABI form of `BlockFn`
-        // (two pointers and a u32 in, a u32 out). The code lives as long as
-        // `self.module`, and the engine drops every `BlockFn` with it.
-        let func = unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) };
+        // signature `self.sig`, the region signature. The code lives as long
+        // as `self.module`, and the engine drops every `BlockFn` with it.
+        let func = unsafe { BlockFn::from_code(ptr) };
         Ok(Compiled { func, code_size })
     }
 
@@ -517,6 +634,13 @@ struct Emitter<'f, 'r> {
     loaded: u32,
     /// Internal edges check the budget.
     metering: bool,
+    /// A normal exit tail-calls the next region when the dispatcher would
+    /// (see [`Emitter::tail_call`]): with chaining, in a region that calls
+    /// no helper that can go on (`jit_exec`; `jit_exec_next` always ends
+    /// the call).
+    tail_calls: bool,
+    /// The region signature, for the tail call.
+    region_sig: SigRef,
     /// Registers stay in their variables across the whole region (a loop);
     /// otherwise they are reloaded after every memory access and helper call
     /// and at every guest block start (see [`keeps_registers`]).
@@ -577,6 +701,87 @@ struct GuestBlock {
     page: i32,
 }
 
+/// The address of the TLB entry for `addr` in the read side of machine `m`
+/// (add the side's offset): `m + (page % TLB_ENTRIES) * 8`.
+fn tlb_entry(b: &mut FunctionBuilder, m: Value, addr: Value) -> Value {
+    let idx = b.ins().ushr_imm_u(addr, 12 - 3);
+    let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
+    let idx = b.ins().uextend(I64, idx);
+    b.ins().iadd(m, idx)
+}
+
+/// The fetch-TLB entry for `addr`'s page (the read side's address; add
+/// `OFF_TLB_FETCH`), and a value that is zero exactly when the entry holds
+/// that page: a hit, for an access that stays in the page.
+fn fetch_entry(b: &mut FunctionBuilder, m: Value, addr: Value) -> (Value, Value) {
+    let entry = tlb_entry(b, m, addr);
+    let tag = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_TAG);
+    let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
+    (entry, b.ins().bxor(tag, want))
+}
+
+/// The body of the chain stub (see [`Trampoline`]), entered by a region's
+/// normal exit with `pc` and `instret` stored: if the dispatcher's chain
+/// loop would call compiled code next without doing anything else,
+/// tail-call it, else return `STATUS_END`. The same tests as
+/// `JitEngine::next_compiled`, of which the first four hold without a
+/// test: the dispatcher checked them before the call that began this chain,
+/// and only a helper could have changed them since (an HTIF exit or a
+/// code-page write misses the TLB and leaves through a side exit;
+/// interrupt state changes only in system instructions), and only regions
+/// that call no helper that goes on come here. Left: a fetch-TLB hit for
+/// `pc`, code for its RAM offset in the successor cache, and a budget that
+/// covers that block (with metering off the limit is `u64::MAX`, so it
+/// always does). An odd `pc` (a `Tlb::lookup` of 2 bytes at 0xfff misses)
+/// finds no slot: blocks start at even offsets.
+fn emit_chain_stub(b: &mut FunctionBuilder, m: Value, ctx: Value, region_sig: SigRef) {
+    let pc = b.ins().load(I32, state_flags(), m, OFF_PC);
+    let instret = b.ins().load(I64, state_flags(), m, OFF_INSTRET);
+    let (entry, miss) = fetch_entry(b, m, pc);
+    let hit = b.ins().icmp_imm_u(IntCC::Equal, miss, 0);
+    let (lookup, go, out) = (b.create_block(), b.create_block(), b.create_block());
+    b.ins().brif(hit, lookup, &[], out, &[]);
+    b.seal_block(lookup);
+    b.switch_to_block(lookup);
+    let delta = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_DELTA);
+    let off = b.ins().iadd(pc, delta);
+    let index = b.ins().ushr_imm_u(off, 1);
+    let index = b.ins().band_imm_u(index, (SUCC_SLOTS - 1) as i64);
+    let index = b.ins().uextend(I64, index);
+    let byte = b.ins().imul_imm_u(index, size_of::<SuccSlot>() as i64);
+    let table = b.ins().load(I64, state_flags(), ctx, OFF_CTX_SUCC);
+    let slot = b.ins().iadd(table, byte);
+    let func = b.ins().load(I64, state_flags(), slot, OFF_SLOT_FUNC);
+    let slot_off = b.ins().load(I32, state_flags(), slot, OFF_SLOT_OFF);
+    let present = b.ins().icmp_imm_u(IntCC::NotEqual, func, 0);
+    let same = b.ins().icmp(IntCC::Equal, slot_off, off);
+    let found = b.ins().band(present, same);
+    let limit = b.ins().load(I64, state_flags(), ctx, OFF_CTX_LIMIT);
+    let left = b.ins().isub(limit, instret);
+    let len = b.ins().load(I32, state_flags(), slot, OFF_SLOT_LEN);
+    let len = b.ins().uextend(I64, len);
+    let under = b.ins().icmp(IntCC::UnsignedLessThan, instret, limit);
+    let fits = b.ins().icmp(IntCC::UnsignedLessThanOrEqual, len, left);
+    let budget = b.ins().band(under, fits);
+    let ok = b.ins().band(found, budget);
+    b.ins().brif(ok, go, &[], out, &[]);
+    b.seal_block(go);
+    b.seal_block(out);
+    b.switch_to_block(go);
+    let entry_index = b.ins().load(I32, state_flags(), slot, OFF_SLOT_ENTRY);
+    let rel = b.ins().load(I32, state_flags(), slot, OFF_SLOT_REL);
+    let base = b.ins().isub(pc, rel);
+    b.ins().store(state_flags(), base, ctx, OFF_CTX_PC);
+    b.ins().store(state_flags(), entry_index, ctx, OFF_CTX_ENTRY);
+    let chained = b.ins().load(I64, state_flags(), ctx, OFF_CTX_CHAINED);
+    let chained = b.ins().iadd_imm_s(chained, 1);
+    b.ins().store(state_flags(), chained, ctx, OFF_CTX_CHAINED);
+    b.ins().return_call_indirect(region_sig, func, &[m, ctx]);
+    b.switch_to_block(out);
+    let end = b.ins().iconst(I32, i64::from(STATUS_END));
+    b.ins().return_(&[end]);
+}
+
 /// Guest state is only ever accessed here through valid, aligned pointers.
 fn state_flags() -> MemFlagsData {
     MemFlagsData::trusted()
@@ -594,6 +799,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     fn emit(
         b: &'f mut FunctionBuilder<'r>,
         (exec_fn, exec_next_fn): (FuncRef, FuncRef),
+        region_sig: SigRef,
         region: &[RegionBlock],
         chaining: bool,
         metering: bool,
@@ -668,6 +874,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
             loaded: 0,
             keep: keeps_registers(region),
             metering,
+            tail_calls: chaining && !has_exec,
+            region_sig,
             fuel,
             has_exec,
             may_stop: false,
@@ -752,7 +960,13 @@ impl<'f, 'r> Emitter<'f, 'r> {
         }
         self.b.ins().store(state_flags(), p[0], self.m, OFF_PC);
         self.b.ins().store(state_flags(), p[1], self.m, OFF_INSTRET);
-        self.b.ins().return_(&[p[2]]);
+        if self.tail_calls {
+            // Every exit through `ret` is `STATUS_END`, which the stub
+            // returns when it does not chain.
+            self.tail_call();
+        } else {
+            self.b.ins().return_(&[p[2]]);
+        }
 
         self.b.switch_to_block(self.ret_raw);
         let status = self.b.block_params(self.ret_raw)[0];
@@ -770,6 +984,14 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.ins().store(state_flags(), site, self.ctx, OFF_CTX_REST);
         let status = self.iconst(STATUS_MISS);
         self.b.ins().return_(&[status]);
+    }
+
+    /// At a normal exit (`pc` and `instret` stored): tail-call the chain
+    /// stub ([`Trampoline`]), which calls the next region if the
+    /// dispatcher's chain loop would, and returns otherwise.
+    fn tail_call(&mut self) {
+        let stub = self.b.ins().load(I64, state_flags(), self.ctx, OFF_CTX_CHAIN);
+        self.b.ins().return_call_indirect(self.region_sig, stub, &[self.m, self.ctx]);
     }
 
     fn iconst(&mut self, v: u32) -> Value {
@@ -987,11 +1209,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// `OFF_TLB_FETCH`), and a value that is zero exactly when the entry
     /// holds that page: a hit, for an access that stays in the page.
     fn fetch_entry(&mut self, addr: Value) -> (Value, Value) {
-        let entry = self.tlb_entry(addr);
-        let b = &mut self.b;
-        let tag = b.ins().load(I32, state_flags(), entry, OFF_TLB_FETCH + OFF_TAG);
-        let want = b.ins().band_imm_u(addr, !0xfff_i64 & 0xffff_ffff);
-        (entry, b.ins().bxor(tag, want))
+        fetch_entry(self.b, self.m, addr)
     }
 
     /// Branch on `ok`: go on in a new block if it holds, else to a new cold
@@ -1302,11 +1520,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// The address of the TLB entry for `addr` in the read side (add the
     /// side's offset): `m + (page % TLB_ENTRIES) * 8`.
     fn tlb_entry(&mut self, addr: Value) -> Value {
-        let b = &mut self.b;
-        let idx = b.ins().ushr_imm_u(addr, 12 - 3);
-        let idx = b.ins().band_imm_u(idx, ((avm_mmu::tlb::TLB_ENTRIES - 1) << 3) as i64);
-        let idx = b.ins().uextend(I64, idx);
-        b.ins().iadd(self.m, idx)
+        tlb_entry(self.b, self.m, addr)
     }
 
     /// Continue only if `ok`; otherwise take the side exit of site `s`
@@ -1571,10 +1785,20 @@ mod tests {
         let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
         m.hart.pc = RAM_BASE;
         m.hart.x[10] = 41;
-        let mut ctx = JitCtx { ram: m.ram.host_ptr(), limit: 10, pc: RAM_BASE, ..JitCtx::default() };
-        // SAFETY: compiled for `BlockFn` by `t`, which is alive; both
-        // pointers come from exclusive references.
-        let status = unsafe { (code.func)(&mut m, &mut ctx) };
+        let succ = vec![crate::helpers::SuccSlot::default(); crate::helpers::SUCC_SLOTS];
+        let enter = Trampoline::new().expect("host supported");
+        let mut ctx = JitCtx {
+            ram: m.ram.host_ptr(),
+            limit: 10,
+            pc: RAM_BASE,
+            succ: succ.as_ptr(),
+            chain: Some(enter.chain()),
+            ..JitCtx::default()
+        };
+        // SAFETY: compiled with the region signature by `t`, which is alive;
+        // both pointers come from exclusive references, and `succ` is a
+        // whole (empty) successor cache.
+        let status = unsafe { enter.func()(&mut m, &mut ctx, code.func) };
         assert_eq!(status, STATUS_END);
         assert_eq!((m.hart.x[10], m.hart.pc, m.hart.instret), (42, RAM_BASE + 4, 1));
         // SAFETY: `code` is not called again.

@@ -518,6 +518,86 @@ fn a_region_over_two_pages_follows_a_remapped_page() {
     }
 }
 
+/// A tail call from one region into the next (through the chain stub)
+/// translates the target pc through the fetch TLB like the dispatcher:
+/// after the called page is remapped (`sfence.vma` in a third page, which
+/// empties the TLB), the next call must miss, leave for the dispatcher and
+/// walk the new mapping, not run the code compiled for the old one. Virtual
+/// addresses equal RAM offsets here, so an empty TLB entry's delta (0)
+/// would even find the old code's slot.
+#[test]
+fn a_tail_call_follows_a_remapped_page() {
+    const CODE: u32 = 0x2_0000;
+    const OLD: u32 = 0x2_2000;
+    const REMAP: u32 = 0x2_4000;
+    const NEW: u32 = 0x3_0000;
+    let rx = PTE_V | PTE_R | PTE_X;
+
+    let mut a = Asm::new(RAM_BASE);
+    enter_supervisor_sv32(&mut a, PT);
+    a.li(S0, 600);
+    a.li(S1, 300);
+    a.li(T3, pte(RAM_BASE + NEW, rx));
+    a.li(T4, PT2 + 4 * (OLD >> 12));
+    a.li(T0, CODE);
+    a.inst(Inst::Jalr { rd: Reg::ZERO, rs1: T0, offset: 0 });
+    let program = a.finish().expect("assembles");
+
+    let call = |a: &mut Asm, target: u32| {
+        let offset = target.wrapping_sub(a.pc()) as i32;
+        a.inst(Inst::Jal { rd: Reg::RA, offset });
+    };
+    let ret = Inst::Jalr { rd: Reg::ZERO, rs1: Reg::RA, offset: 0 };
+    let mut l = Asm::new(CODE);
+    let top = l.here();
+    let skip = l.new_label();
+    l.addi(A0, A0, 1);
+    call(&mut l, OLD);
+    l.bne_label(A0, S1, skip);
+    call(&mut l, REMAP);
+    l.bind(skip);
+    l.bne_label(A0, S0, top);
+    l.li(T0, TOHOST);
+    l.li(T1, 1);
+    l.store(StoreOp::Sw, T1, T0, 0);
+    let spin = l.here();
+    l.j(spin);
+    let callee = |step: i32, at: u32| {
+        let mut f = Asm::new(at);
+        f.addi(A2, A2, step);
+        f.inst(ret);
+        f.finish().expect("assembles")
+    };
+    let mut r = Asm::new(REMAP);
+    r.store(StoreOp::Sw, T3, T4, 0);
+    r.inst(Inst::SfenceVma { rs1: Reg::ZERO, rs2: Reg::ZERO });
+    r.inst(ret);
+
+    let mut m = machine(&program, RAM);
+    for (at, code) in [
+        (CODE, l.finish().expect("assembles")),
+        (OLD, callee(1, OLD)),
+        (NEW, callee(100, OLD)),
+        (REMAP, r.finish().expect("assembles")),
+    ] {
+        m.write_phys_bytes(RAM_BASE + at, &code).expect("in RAM");
+    }
+    let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+    put(PT, pte(PT2, PTE_V));
+    for page in [CODE, OLD, REMAP] {
+        put(PT2 + 4 * (page >> 12), pte(RAM_BASE + page, rx));
+    }
+    for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
+        let (mj, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
+        assert_eq!(exit, halt(), "threshold {threshold}");
+        assert_eq!(mj.hart.x[12], 300 + 300 * 100, "a2, threshold {threshold}");
+        if threshold <= 8 {
+            assert!(stats.tail_calls > 500, "{stats:?}");
+        }
+    }
+}
+
 /// Regression: a run with a tracer (all interpreted) cleared the JIT's
 /// block map but not its successor cache. Code rewritten during the traced
 /// run then ran from the stale compiled copy once the tracer was removed.
@@ -604,7 +684,8 @@ fn self_loop_limits() {
 }
 
 /// A loop of several blocks (a branch, a call to another page, the return)
-/// runs chained between compiled blocks. Every fourth iteration a store
+/// runs chained between compiled blocks, also by tail calls from one
+/// region into the next. Every fourth iteration a store
 /// rewrites the first instruction of the called block, which the loop chains
 /// into, and every iteration a store hits data on the same page, so the
 /// chain must stop and drop the successor's code. Many small limits stop it
@@ -655,8 +736,15 @@ fn chained_blocks_limits_and_invalidation() {
             let (_, exit, stats) = run_both_with(&m, &limits, config(threshold));
             assert_eq!(exit, halt(), "threshold {threshold}, data store {data_store}");
             assert!(stats.insts_run_compiled > 0, "{stats:?}");
-            let (_, exit, _) = run_both_with(&m, &[u64::MAX], config(threshold));
+            let (_, exit, stats) = run_both_with(&m, &[u64::MAX], config(threshold));
             assert_eq!(exit, halt(), "threshold {threshold}, data store {data_store}");
+            // The call and the return between the two pages chain in
+            // compiled code too, through the chain stub (at the higher
+            // thresholds the code page is rewritten, with a new immediate,
+            // before the called block gets hot again).
+            if threshold == 0 {
+                assert!(stats.tail_calls > 0, "{stats:?}");
+            }
         }
     }
 }
