@@ -803,7 +803,7 @@ impl JitEngine {
         self.ctx.chain = Some(chain);
         self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
         // The crosscheck compares after every block: no chaining there.
-        let chain = !self.config.crosscheck;
+        let chaining = !self.config.crosscheck;
         loop {
             self.stats.compiled_calls += 1;
             let start = m.hart.instret;
@@ -815,18 +815,22 @@ impl JitEngine {
             m.stop_block = false;
             // SAFETY: `code.func` was compiled by `self.translator` or the
             // compile thread (both free their code only when the engine is
-            // dropped) for the signature `BlockFn`. It accesses
-            // the machine only through the offsets of `Machine`'s fields and
-            // RAM through the TLB, whose entries always point inside RAM;
-            // both pointers come from exclusive references that are not used
-            // until it returns.
+            // dropped) with the region signature, which is what the
+            // trampoline `enter` calls; the trampoline and the chain stub
+            // live in `self.trampoline` as long as the engine. Compiled code
+            // accesses the machine only through the offsets of `Machine`'s
+            // fields, RAM through the TLB, whose entries always point inside
+            // RAM, and the successor cache through `ctx.succ`, set above to
+            // `self.succ` (a fixed-size table, only read while code runs);
+            // the machine and context pointers come from exclusive
+            // references that are not used until it returns.
             let status = unsafe { enter(m, ctx, code.func) };
             self.stats.insts_run_compiled += m.hart.instret - start;
             let chained = std::mem::take(&mut self.ctx.chained);
             self.stats.compiled_calls += chained;
             self.stats.tail_calls += chained;
             match status {
-                STATUS_END if chain => match self.next_compiled(m, limit) {
+                STATUS_END if chaining => match self.next_compiled(m, limit) {
                     Some(next) => {
                         code = next;
                         pc = m.hart.pc;

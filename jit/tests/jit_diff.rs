@@ -240,11 +240,7 @@ fn software_interrupt() {
     a.csrw(avm_isa::csr::MIP, T0); // pending now
     a.addi(A1, A1, 1);
     a.addi(A1, A1, 1);
-    a.li(T0, TOHOST);
-    a.li(T1, 1);
-    a.store(StoreOp::Sw, T1, T0, 0);
-    let spin = a.here();
-    a.j(spin);
+    exit_to_host(&mut a);
     a.bind(handler);
     a.csrr(A2, avm_isa::csr::MCAUSE);
     a.csrw(avm_isa::csr::MIP, Reg::ZERO);
@@ -325,11 +321,7 @@ fn three_block_loop(top_off: u32, far_gap: u32, step: i32) -> Vec<u8> {
     let halt = a.new_label();
     rewrite_once_then_rerun(&mut a, far, Inst::AluImm { op: AluImmOp::Addi, rd: A2, rs1: A2, imm: 9 }, top, halt);
     a.bind(halt);
-    a.li(T0, TOHOST);
-    a.li(T1, 1);
-    a.store(StoreOp::Sw, T1, T0, 0);
-    let spin = a.here();
-    a.j(spin);
+    exit_to_host(&mut a);
     a.finish().expect("assembles")
 }
 
@@ -492,11 +484,7 @@ fn a_region_over_two_pages_follows_a_remapped_page() {
         a.inst(Inst::SfenceVma { rs1: Reg::ZERO, rs2: Reg::ZERO });
         a.bind(skip);
         a.bne_label(A0, S0, top);
-        a.li(T0, TOHOST);
-        a.li(T1, 1);
-        a.store(StoreOp::Sw, T1, T0, 0);
-        let spin = a.here();
-        a.j(spin);
+        exit_to_host(&mut a);
         a.finish().expect("assembles")
     };
     let (first, second) = (looped(1), looped(100));
@@ -557,11 +545,7 @@ fn a_tail_call_follows_a_remapped_page() {
     call(&mut l, REMAP);
     l.bind(skip);
     l.bne_label(A0, S0, top);
-    l.li(T0, TOHOST);
-    l.li(T1, 1);
-    l.store(StoreOp::Sw, T1, T0, 0);
-    let spin = l.here();
-    l.j(spin);
+    exit_to_host(&mut l);
     let callee = |step: i32, at: u32| {
         let mut f = Asm::new(at);
         f.addi(A2, A2, step);

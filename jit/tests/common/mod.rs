@@ -83,13 +83,18 @@ pub fn enter_supervisor_sv32(a: &mut Asm, root: u32) {
     a.bind(s_entry);
 }
 
-/// Exit through tohost (code 0), then the trap handler.
-pub fn finish(a: &mut Asm, handler: avm_isa::asm::Label) {
+/// Exit through tohost (code 0) and spin until the machine stops.
+pub fn exit_to_host(a: &mut Asm) {
     a.li(T0, TOHOST);
     a.li(T1, 1);
     a.store(avm_isa::StoreOp::Sw, T1, T0, 0);
     let spin = a.here();
     a.j(spin);
+}
+
+/// Exit through tohost (code 0), then the trap handler.
+pub fn finish(a: &mut Asm, handler: avm_isa::asm::Label) {
+    exit_to_host(a);
     a.bind(handler);
     a.csrr(T6, csr::MCAUSE);
     a.alu(avm_isa::AluOp::Add, S11, S11, T6);
