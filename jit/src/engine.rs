@@ -119,8 +119,8 @@ pub struct JitEngine {
     config: JitConfig,
     /// Created on the first compile (many short runs never need one).
     translator: Option<Translator>,
-    /// The entry into compiled code; created before the first compile, so
-    /// it exists whenever compiled code does.
+    /// The entry into compiled code (the process's one); looked up before
+    /// the first compile, so it is there whenever compiled code is.
     trampoline: Option<Trampoline>,
     /// Cranelift does not support this host: everything is interpreted,
     /// which is slower but never different.
@@ -717,7 +717,7 @@ impl JitEngine {
             return Promotion::Refused;
         }
         if self.trampoline.is_none() {
-            self.trampoline = Trampoline::new().ok();
+            self.trampoline = Trampoline::shared().ok();
             if self.trampoline.is_none() {
                 // Without an entry, compiled code could never run.
                 self.no_translator = true;
@@ -793,14 +793,14 @@ impl JitEngine {
     /// would run another compiled block next without doing anything else
     /// first, chain straight into it (see [`Self::next_compiled`]).
     fn run_compiled(&mut self, m: &mut Machine, mut code: CodeRef, mut pc: u32, limit: u64) -> Option<Exit> {
-        let Some((enter, chain)) = self.trampoline.as_ref().map(|t| (t.func(), t.chain())) else {
+        let Some((enter, chains)) = self.trampoline.as_ref().map(|t| (t.func(), t.chains())) else {
             // Not reached: code exists only after the trampoline did.
             self.stats.blocks_run_interpreted += 1;
             return self.interp.run_block(m, limit);
         };
         self.ctx.ram = m.ram.host_ptr();
         self.ctx.succ = self.succ.as_ptr();
-        self.ctx.chain = Some(chain);
+        self.ctx.chain = chains;
         self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
         // The crosscheck compares after every block: no chaining there.
         let chaining = !self.config.crosscheck;

@@ -55,6 +55,11 @@ impl BlockFn {
 /// regions before returning.
 pub type TrampolineFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx, BlockFn) -> u32;
 
+/// Copies of the chain stub: each region tail-calls one of them, so the
+/// indirect jump into the next region sits at one of several addresses,
+/// each of which the host's branch predictor learns for fewer regions.
+pub const CHAIN_STUBS: usize = 16;
+
 /// Slots of the successor cache (a power of two).
 pub const SUCC_SLOTS: usize = 4096;
 
@@ -166,10 +171,10 @@ pub struct JitCtx {
     /// Tail calls from one region into the next since the engine last
     /// looked (compiled code counts them).
     pub chained: u64,
-    /// The chain stub, which a region tail-calls at a normal exit (see
-    /// `translate::Trampoline`); set by the engine before it enters
-    /// compiled code.
-    pub chain: Option<BlockFn>,
+    /// The copies of the chain stub, which a region tail-calls at a normal
+    /// exit (see `translate::Trampoline`); set by the engine before it
+    /// enters compiled code.
+    pub chain: [Option<BlockFn>; CHAIN_STUBS],
 }
 
 impl Default for JitCtx {
@@ -184,7 +189,7 @@ impl Default for JitCtx {
             exit: None,
             succ: std::ptr::null(),
             chained: 0,
-            chain: None,
+            chain: [None; CHAIN_STUBS],
         }
     }
 }
