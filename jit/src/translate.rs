@@ -1566,7 +1566,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
         // The side exit needs `m.hart.x` exact.
         self.write_back();
         let base = self.reg(base);
-        let lo = self.b.ins().iadd_imm_s(base, i64::from(min));
+        let lo = self.address(base, min);
         let hi = self.b.ins().iadd_imm_s(lo, i64::from(span - 1));
         // Each end's slot and page are computed once for both sides. The
         // tests are folded into one word: `tag ^ page` is 0 on a hit and
@@ -1614,7 +1614,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     fn host(&mut self, side: i32, rs1: Reg, offset: i32, width: u32, s: Site) -> (Value, i32) {
         let Some(g) = self.member.get(s.i as usize).copied().flatten() else {
             let base = self.reg(rs1);
-            let addr = self.b.ins().iadd_imm_s(base, i64::from(offset));
+            let addr = self.address(base, offset);
             return (self.tlb_access(side, addr, width, s), 0);
         };
         let min = self.groups[g].min;
@@ -1627,6 +1627,17 @@ impl<'f, 'r> Emitter<'f, 'r> {
             }
         };
         (host, offset - min)
+    }
+
+    /// `base + offset`, the guest address of an access. With offset 0 it is
+    /// the register's value itself: an `iadd` of 0 would be lowered, without
+    /// the optimiser, into a second copy of the instruction that computed
+    /// the base (the sieve's `add a4,s0,a5; sb a0,0(a4)`).
+    fn address(&mut self, base: Value, offset: i32) -> Value {
+        if offset == 0 {
+            return base;
+        }
+        self.b.ins().iadd_imm_s(base, i64::from(offset))
     }
 
     fn load(&mut self, op: LoadOp, rd: Reg, rs1: Reg, offset: i32, s: Site) {
