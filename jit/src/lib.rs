@@ -169,8 +169,8 @@
 //! compiled code can change them (a write to a code page or to the HTIF
 //! device misses the TLB and leaves by a side exit). On the ecdsa workload,
 //! where returns cross pages ~500k times per run, this takes ~10% off a
-//! warm run; emitting the stub's lookup in every region instead gained as
-//! much but cost ~25% more compile time.
+//! warm run; emitting the stub's lookup in every region instead gained no
+//! more and cost ~25% more compile time.
 
 pub mod cache;
 pub mod crosscheck;
