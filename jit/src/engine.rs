@@ -119,8 +119,8 @@ pub struct JitEngine {
     config: JitConfig,
     /// Created on the first compile (many short runs never need one).
     translator: Option<Translator>,
-    /// The entry into compiled code (the process's one); looked up before
-    /// the first compile, so it is there whenever compiled code is.
+    /// The entry into compiled code (the process's one), looked up when
+    /// compiled code first runs.
     trampoline: Option<Trampoline>,
     /// Cranelift does not support this host: everything is interpreted,
     /// which is slower but never different.
@@ -716,14 +716,6 @@ impl JitEngine {
             self.stats.budget_refusals += 1;
             return Promotion::Refused;
         }
-        if self.trampoline.is_none() {
-            self.trampoline = Trampoline::shared().ok();
-            if self.trampoline.is_none() {
-                // Without an entry, compiled code could never run.
-                self.no_translator = true;
-                return Promotion::Refused;
-            }
-        }
         let (chaining, metering) = (!self.config.crosscheck, self.config.metering);
         let setup = move |t: &mut Translator| {
             // The crosscheck compares after every block: no loops inside.
@@ -793,8 +785,14 @@ impl JitEngine {
     /// would run another compiled block next without doing anything else
     /// first, chain straight into it (see [`Self::next_compiled`]).
     fn run_compiled(&mut self, m: &mut Machine, mut code: CodeRef, mut pc: u32, limit: u64) -> Option<Exit> {
+        if self.trampoline.is_none() {
+            // The compile thread compiles it first thing (see `Worker`), so
+            // in background mode this finds it ready.
+            self.trampoline = Trampoline::shared().ok();
+        }
         let Some((enter, chains)) = self.trampoline.as_ref().map(|t| (t.func(), t.chains())) else {
-            // Not reached: code exists only after the trampoline did.
+            // Cranelift compiled the region but not the trampoline: never
+            // seen, and interpreting is always correct.
             self.stats.blocks_run_interpreted += 1;
             return self.interp.run_block(m, limit);
         };

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use avm_interp::Op;
 
-use crate::translate::{CompileError, Compiled, RegionBlock, Translator};
+use crate::translate::{CompileError, Compiled, RegionBlock, Trampoline, Translator};
 
 /// A region in owned form, to send to the worker.
 #[derive(Clone, Debug)]
@@ -94,6 +94,10 @@ impl Worker {
         let thread = std::thread::Builder::new()
             .name("avm-jit-compile".into())
             .spawn(move || {
+                // The process's trampoline (~1 ms to compile the first
+                // time) is needed as soon as the first region is installed:
+                // compile it here, off the engine's thread.
+                let _ = Trampoline::shared();
                 let mut translator = Translator::new();
                 if let Ok(t) = translator.as_mut() {
                     setup(t);
