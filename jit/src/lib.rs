@@ -161,12 +161,12 @@
 //! compiled *trampoline*, and a region that calls no helper that goes on
 //! (no CSR access, `ecall`, AMO... in it) ends a normal exit by
 //! tail-calling a *chain stub* ([`translate::Trampoline`]; one of sixteen
-//! identical copies, compiled once per process). The stub
-//! makes the last three tests of the chain loop (fetch-TLB hit, successor
-//! cache, budget) and tail-calls the next region, or returns to the
-//! trampoline. The first four need no test there: the dispatcher made them
-//! before the call that began the chain, and without a helper nothing in
-//! compiled code can change them (a write to a code page or to the HTIF
+//! identical copies, compiled once per process). The stub makes the chain
+//! loop's budget, fetch-TLB and successor-cache tests and tail-calls the
+//! next region, or returns to the trampoline. The other three (device exit,
+//! code invalidation, interrupt) need no test there: the dispatcher made
+//! them before the call that began the chain, and without a helper nothing
+//! in compiled code can change them (a write to a code page or to the HTIF
 //! device misses the TLB and leaves by a side exit). On the ecdsa workload,
 //! where returns cross pages ~500k times per run, this takes ~10% off a
 //! warm run; emitting the stub's lookup in every region instead gained no

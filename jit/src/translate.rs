@@ -746,16 +746,17 @@ fn fetch_entry(b: &mut FunctionBuilder, m: Value, addr: Value) -> (Value, Value)
 /// normal exit with `pc` and `instret` stored: if the dispatcher's chain
 /// loop would call compiled code next without doing anything else,
 /// tail-call it, else return `STATUS_END`. The same tests as
-/// `JitEngine::next_compiled`, of which the first four hold without a
-/// test: the dispatcher checked them before the call that began this chain,
-/// and only a helper could have changed them since (an HTIF exit or a
-/// code-page write misses the TLB and leaves through a side exit;
+/// `JitEngine::next_compiled`, of which three hold without a test (no
+/// pending device exit, no invalidated code page, no pending and enabled
+/// interrupt): the dispatcher checked them before the call that began this
+/// chain, and only a helper could have changed them since (an HTIF exit or
+/// a code-page write misses the TLB and leaves through a side exit;
 /// interrupt state changes only in system instructions), and only regions
-/// that call no helper that goes on come here. Left: a fetch-TLB hit for
-/// `pc`, code for its RAM offset in the successor cache, and a budget that
-/// covers that block (with metering off the limit is `u64::MAX`, so it
-/// always does). An odd `pc` (a `Tlb::lookup` of 2 bytes at 0xfff misses)
-/// finds no slot: blocks start at even offsets.
+/// that call no helper that goes on come here. Tested: budget left and a
+/// budget that covers the next block (with metering off the limit is
+/// `u64::MAX`, so it always does), a fetch-TLB hit for `pc`, and code for
+/// its RAM offset in the successor cache. An odd `pc` (a `Tlb::lookup` of 2
+/// bytes at 0xfff misses) finds no slot: blocks start at even offsets.
 fn emit_chain_stub(b: &mut FunctionBuilder, m: Value, ctx: Value, region_sig: SigRef) {
     let pc = b.ins().load(I32, state_flags(), m, OFF_PC);
     let instret = b.ins().load(I64, state_flags(), m, OFF_INSTRET);
