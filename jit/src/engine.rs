@@ -814,8 +814,8 @@ impl JitEngine {
             // SAFETY: `code.func` was compiled by `self.translator` or the
             // compile thread (both free their code only when the engine is
             // dropped) with the region signature, which is what the
-            // trampoline `enter` calls; the trampoline and the chain stub
-            // live in `self.trampoline` as long as the engine. Compiled code
+            // trampoline `enter` calls; the trampoline and the chain stubs
+            // are compiled once per process and never freed. Compiled code
             // accesses the machine only through the offsets of `Machine`'s
             // fields, RAM through the TLB, whose entries always point inside
             // RAM, and the successor cache through `ctx.succ`, set above to
