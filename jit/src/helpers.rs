@@ -267,11 +267,6 @@ pub(crate) extern "C" fn jit_exec_next(m: *mut Machine, ctx: *mut JitCtx, pc: u3
     finish(m, ctx, result, pc, None)
 }
 
-/// Symbol names and addresses of the helpers, for `JITBuilder::symbol`.
-pub fn symbols() -> [(&'static str, *const u8); 2] {
-    [("avm_jit_exec", jit_exec as *const u8), ("avm_jit_exec_next", jit_exec_next as *const u8)]
-}
-
 #[cfg(test)]
 mod tests {
     use super::MissSite;

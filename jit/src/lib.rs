@@ -137,6 +137,16 @@
 //! counters of `--stats` do not, which is why tests that assert them compile
 //! synchronously (the library default).
 //!
+//! ## Code memory
+//! Regions are compiled by Cranelift into a byte buffer and copied into
+//! [`code::CodeMemory`]: chunks of shared memory mapped twice, writable at one
+//! address and executable at another, so no page is ever both and installing
+//! a function costs no system call. `cranelift-jit`'s module, which maps and
+//! `mprotect`s fresh pages per function, took half the compile time of a small
+//! region; it now only holds the trampoline and chain stubs, compiled once per
+//! process. Region code needs no relocation: helpers are called through
+//! absolute addresses, and everything else is relative to the function.
+//!
 //! ## Seeing the code
 //! With `AVM_JIT_DUMP=1` the translator prints every region it compiles to
 //! stderr: the guest blocks disassembled (addresses relative to the entry),
@@ -173,6 +183,7 @@
 //! more and cost ~25% more compile time.
 
 pub mod cache;
+pub mod code;
 pub mod crosscheck;
 pub mod engine;
 pub mod group;

@@ -55,17 +55,19 @@ use std::mem::offset_of;
 use avm_interp::Op;
 use avm_isa::{decode, AluImmOp, AluOp, BranchOp, Decoded, Inst, LoadOp, Reg, StoreOp};
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, BlockArg, FuncRef, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, Value,
+    types, AbiParam, Block, BlockArg, InstBuilder, JumpTableData, MemFlagsData, SigRef, Signature, Value,
 };
-use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa, TargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_jit::{JITBuilder, JITModule};
-use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use cranelift_module::{default_libcall_names, Module};
 
+use crate::code::CodeMemory;
 use crate::group::Group;
 use crate::helpers::{
     self, BlockFn, SuccSlot, TrampolineFn, CHAIN_STUBS, STATUS_CONTINUE, STATUS_END, STATUS_MISS, SUCC_SLOTS,
@@ -179,15 +181,16 @@ pub fn static_successors(ops: &[Op]) -> impl Iterator<Item = u32> {
     a.into_iter().chain(b)
 }
 
-/// Owns the Cranelift module (and so all compiled code) and the reusable
-/// compilation contexts.
+/// Owns the compiled code ([`CodeMemory`]) and the reusable compilation
+/// contexts.
 pub struct Translator {
-    module: JITModule,
+    isa: OwnedTargetIsa,
+    code: CodeMemory,
     ctx: Context,
     fctx: FunctionBuilderContext,
     sig: Signature,
-    exec_fn: FuncId,
-    exec_next_fn: FuncId,
+    /// Signatures of the helpers `jit_exec` and `jit_exec_next`.
+    helper_sigs: (Signature, Signature),
     /// Branches inside a region jump inside the function (see
     /// [`Translator::set_chaining`]).
     chaining: bool,
@@ -232,8 +235,8 @@ fn host_isa() -> Result<OwnedTargetIsa, CompileError> {
 
 /// The signature of every region: `(machine, context) -> status` in the
 /// `tail` convention, so that a region can end in a tail call of the next.
-fn region_signature(module: &JITModule) -> Signature {
-    let ptr = module.target_config().pointer_type();
+fn region_signature(isa: &dyn TargetIsa) -> Signature {
+    let ptr = isa.pointer_type();
     let mut sig = Signature::new(CallConv::Tail);
     sig.params.extend([AbiParam::new(ptr), AbiParam::new(ptr)]);
     sig.returns.push(AbiParam::new(I32));
@@ -274,15 +277,17 @@ impl Trampoline {
         SHARED.get_or_init(Trampoline::compile).clone()
     }
 
-    /// Compile the trampoline and the chain stubs for the host, in a module
-    /// that is never freed (its code is never released; dropping a
-    /// `JITModule` leaks its memory, by design of `cranelift-jit`).
+    /// Compile the trampoline and the chain stubs for the host, in a
+    /// `cranelift-jit` module that is never freed (dropping a `JITModule`
+    /// leaks its memory, by design of `cranelift-jit`). Regions, compiled by
+    /// the thousand, go to [`CodeMemory`] instead: the module's mapping and
+    /// `mprotect` per function would double their compile time.
     fn compile() -> Result<Trampoline, CompileError> {
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
         let mut module = JITModule::new(JITBuilder::with_isa(host_isa()?, default_libcall_names()));
         let ptr = module.target_config().pointer_type();
         let frontend = module.target_config();
-        let region = region_signature(&module);
+        let region = region_signature(module.isa());
         let mut sig = module.make_signature();
         sig.params.extend([ptr, ptr, ptr].map(AbiParam::new));
         sig.returns.push(AbiParam::new(I32));
@@ -347,31 +352,24 @@ impl Trampoline {
 impl Translator {
     /// A translator for the host ISA (see `host_isa`).
     pub fn new() -> Result<Translator, CompileError> {
-        let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
-        let mut builder = JITBuilder::with_isa(host_isa()?, default_libcall_names());
-        for (name, ptr) in helpers::symbols() {
-            builder.symbol(name, ptr);
-        }
-        let mut module = JITModule::new(builder);
-        let sig = region_signature(&module);
-        let ptr = module.target_config().pointer_type();
-        let mut exec_sig = module.make_signature();
-        exec_sig.params.extend([ptr, ptr, I32, I32].map(AbiParam::new));
-        exec_sig.returns.push(AbiParam::new(I32));
-        let exec_fn = module.declare_function("avm_jit_exec", Linkage::Import, &exec_sig).map_err(|e| err(&e))?;
-        let mut next_sig = module.make_signature();
-        next_sig.params.extend([ptr, ptr, I32].map(AbiParam::new));
-        next_sig.returns.push(AbiParam::new(I32));
-        let exec_next_fn =
-            module.declare_function("avm_jit_exec_next", Linkage::Import, &next_sig).map_err(|e| err(&e))?;
-        let ctx = module.make_context();
+        let isa = host_isa()?;
+        let code = CodeMemory::new().map_err(|e| CompileError::Cranelift(format!("code memory: {e}")))?;
+        let sig = region_signature(&*isa);
+        let ptr = isa.pointer_type();
+        let helper = |params: &[types::Type]| {
+            let mut sig = Signature::new(isa.default_call_conv());
+            sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+            sig.returns.push(AbiParam::new(I32));
+            sig
+        };
+        let helper_sigs = (helper(&[ptr, ptr, I32, I32]), helper(&[ptr, ptr, I32]));
         Ok(Translator {
-            module,
-            ctx,
+            isa,
+            code,
+            ctx: Context::new(),
             fctx: FunctionBuilderContext::new(),
             sig,
-            exec_fn,
-            exec_next_fn,
+            helper_sigs,
             chaining: true,
             metering: true,
             compiled: 0,
@@ -415,7 +413,7 @@ impl Translator {
         caught.unwrap_or_else(|payload| {
             // A function half built or half compiled: start the next one
             // from scratch.
-            self.ctx = self.module.make_context();
+            self.ctx = Context::new();
             self.fctx = FunctionBuilderContext::new();
             let what = payload
                 .downcast_ref::<&str>()
@@ -429,15 +427,15 @@ impl Translator {
     fn compile_unguarded(&mut self, blocks: &[RegionBlock]) -> Result<Compiled, CompileError> {
         check_region(blocks)?;
         let err = |e: &dyn std::fmt::Display| CompileError::Cranelift(e.to_string());
-        self.module.clear_context(&mut self.ctx);
+        self.ctx.clear();
         self.ctx.func.signature = self.sig.clone();
-        let frontend = self.module.target_config();
+        let frontend = self.isa.frontend_config();
         {
             let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.fctx);
-            let helpers = (
-                self.module.declare_func_in_func(self.exec_fn, b.func),
-                self.module.declare_func_in_func(self.exec_next_fn, b.func),
-            );
+            let helpers = Helpers {
+                exec: b.import_signature(self.helper_sigs.0.clone()),
+                exec_next: b.import_signature(self.helper_sigs.1.clone()),
+            };
             let region_sig = b.import_signature(self.sig.clone());
             // Spread the regions over the stub copies.
             self.compiled = self.compiled.wrapping_add(1);
@@ -450,23 +448,26 @@ impl Translator {
             b.seal_all_blocks();
             b.finalize(frontend);
         }
-        let id = self.module.declare_anonymous_function(&self.sig).map_err(|e| err(&e))?;
         self.ctx.set_disasm(self.dump);
         if self.dump {
             eprintln!("{}{}", dump_region(blocks), self.ctx.func.display());
         }
-        self.module.define_function(id, &mut self.ctx).map_err(|e| err(&e))?;
-        if let Some(code) = self.ctx.compiled_code().filter(|_| self.dump) {
-            eprintln!("; host code\n{}", code.vcode.as_deref().unwrap_or(""));
+        let compiled = self.ctx.compile(&*self.isa, &mut ControlPlane::default()).map_err(|e| err(&e.inner))?;
+        if self.dump {
+            eprintln!("; host code\n{}", compiled.vcode.as_deref().unwrap_or(""));
         }
-        let code_size = self.ctx.compiled_code().map_or(0, |c| c.code_info().total_size);
-        self.module.clear_context(&mut self.ctx);
-        self.module.finalize_definitions().map_err(|e| err(&e))?;
-        let ptr = std::ptr::NonNull::new(self.module.get_finalized_function(id).cast_mut())
-            .ok_or(CompileError::Cranelift("no code address".into()))?;
+        // Helpers are called through absolute addresses and jump tables are
+        // relative to the function: the code runs wherever it is copied.
+        if !compiled.buffer.relocs().is_empty() {
+            return Err(CompileError::Cranelift("region code needs relocations".into()));
+        }
+        let bytes = compiled.code_buffer();
+        let code_size = u32::try_from(bytes.len()).map_err(|_| CompileError::Region("code too large"))?;
+        let ptr = self.code.install(bytes).map_err(|e| CompileError::Cranelift(format!("code memory: {e}")))?;
         // SAFETY: `ptr` is the entry of a function just compiled with
-        // signature `self.sig`, the region signature. The code lives as long
-        // as `self.module`, and the engine drops every `BlockFn` with it.
+        // signature `self.sig`, the region signature, and installed as a
+        // whole. The code lives as long as `self.code`, and the engine drops
+        // every `BlockFn` with it.
         let func = unsafe { BlockFn::from_code(ptr) };
         Ok(Compiled { func, code_size })
     }
@@ -477,7 +478,7 @@ impl Translator {
     /// No [`BlockFn`] obtained from this translator may be called afterwards.
     pub unsafe fn free(self) {
         // SAFETY: forwarded to the caller.
-        unsafe { self.module.free_memory() };
+        unsafe { self.code.free() };
     }
 }
 
@@ -631,6 +632,16 @@ pub(crate) fn is_exec(inst: Inst) -> bool {
     )
 }
 
+/// The signatures of the two helpers a region calls, by absolute address
+/// (so that region code needs no relocation, see [`CodeMemory`]).
+#[derive(Clone, Copy)]
+struct Helpers {
+    /// `helpers::jit_exec`.
+    exec: SigRef,
+    /// `helpers::jit_exec_next`.
+    exec_next: SigRef,
+}
+
 /// State of one function being emitted.
 struct Emitter<'f, 'r> {
     b: &'f mut FunctionBuilder<'r>,
@@ -639,8 +650,7 @@ struct Emitter<'f, 'r> {
     /// Host address of RAM (loaded in the prologue if the region accesses
     /// memory).
     ram: Value,
-    exec_fn: FuncRef,
-    exec_next_fn: FuncRef,
+    helpers: Helpers,
     /// Guest registers.
     vars: [Variable; 32],
     /// Registers the region names: loaded in the prologue and again after a
@@ -821,7 +831,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// Emit the whole function for `region` into `b`.
     fn emit(
         b: &'f mut FunctionBuilder<'r>,
-        (exec_fn, exec_next_fn): (FuncRef, FuncRef),
+        helpers: Helpers,
         (region_sig, stub): (SigRef, usize),
         region: &[RegionBlock],
         chaining: bool,
@@ -888,8 +898,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
             m,
             ctx,
             ram,
-            exec_fn,
-            exec_next_fn,
+            helpers,
             vars,
             named,
             written,
@@ -1423,7 +1432,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
         self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
         let pc = self.pc_plus(s.at);
         let w = self.iconst(word);
-        let call = self.b.ins().call(self.exec_fn, &[self.m, self.ctx, w, pc]);
+        let f = self.b.ins().iconst(I64, helpers::jit_exec as *const () as i64);
+        let call = self.b.ins().call_indirect(self.helpers.exec, f, &[self.m, self.ctx, w, pc]);
         let status = self.b.inst_results(call)[0];
         let cont = self.b.create_block();
         // STATUS_CONTINUE is 0: any other status leaves as it is.
@@ -1510,7 +1520,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
         let instret = self.instret_plus(n);
         self.b.ins().store(state_flags(), instret, self.m, OFF_INSTRET);
         let pc = self.pc_plus(at);
-        let call = self.b.ins().call(self.exec_next_fn, &[self.m, self.ctx, pc]);
+        let f = self.b.ins().iconst(I64, helpers::jit_exec_next as *const () as i64);
+        let call = self.b.ins().call_indirect(self.helpers.exec_next, f, &[self.m, self.ctx, pc]);
         let status = self.b.inst_results(call)[0];
         self.b.ins().jump(self.ret_raw, &[BlockArg::Value(status)]);
     }
