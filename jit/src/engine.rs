@@ -413,11 +413,7 @@ impl JitEngine {
     /// successor cache holds it (then `map` says `Hot` with the same code).
     #[inline(always)]
     fn succ_get(&self, off: u32) -> Option<CodeRef> {
-        let slot = &self.succ[succ_index(off)];
-        match slot.func {
-            Some(func) if slot.off == off => Some(CodeRef { func, len: slot.len, entry: slot.entry, rel: slot.rel }),
-            _ => None,
-        }
+        self.succ[succ_index(off)].code_for(off)
     }
 
     /// Run one block (compiled or interpreted). The caller ran [`Self::boundary`].
@@ -476,8 +472,7 @@ impl JitEngine {
             }
         };
         if let Some(code) = code {
-            let CodeRef { func, len, entry, rel } = code;
-            self.succ[succ_index(off)] = SuccSlot { func: Some(func), off, len, entry, rel };
+            self.succ[succ_index(off)] = SuccSlot::new(off, code);
         }
         code
     }

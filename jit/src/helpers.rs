@@ -18,6 +18,8 @@ use avm_interp::{execute, Step};
 use avm_isa::{decode, Decoded};
 use avm_mmu::{Exit, Machine, Trap};
 
+use crate::cache::CodeRef;
+
 /// A compiled region: `(machine, context) -> status`.
 ///
 /// The entry pc is an *input* ([`JitCtx::pc`]), not a constant baked into
@@ -88,6 +90,20 @@ pub struct SuccSlot {
     pub entry: u32,
     /// The block's byte offset from the region's first block.
     pub rel: i32,
+}
+
+impl SuccSlot {
+    /// The slot for `code`, the compiled block at RAM offset `off`.
+    pub fn new(off: u32, code: CodeRef) -> SuccSlot {
+        let CodeRef { func, len, entry, rel } = code;
+        SuccSlot { func: Some(func), off, len, entry, rel }
+    }
+
+    /// The code this slot holds for the block at RAM offset `off`, if any.
+    pub fn code_for(&self, off: u32) -> Option<CodeRef> {
+        let func = self.func.filter(|_| self.off == off)?;
+        Some(CodeRef { func, len: self.len, entry: self.entry, rel: self.rel })
+    }
 }
 
 /// Compiled code left its region (a branch or jump out, `jalr`, a system

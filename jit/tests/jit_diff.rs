@@ -492,16 +492,29 @@ fn a_region_over_two_pages_follows_a_remapped_page() {
     m.write_phys_bytes(CODE + 0xff8, &first).expect("in RAM");
     m.write_phys_bytes(OTHER, &second[8..]).expect("in RAM");
     let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
-    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+    map_ram_megapage(&mut put);
     put(PT + 4 * (va >> 22), pte(PT2, PTE_V));
     put(PT2, pte(CODE, PTE_V | PTE_R | PTE_X));
     put(PT2 + 4, pte(CODE + 0x1000, PTE_V | PTE_R | PTE_X));
+    assert_remap_is_followed(&m, |stats| stats.insts_run_compiled > 2000);
+}
+
+/// Identity-map the megapage at `RAM_BASE` (the kernel code and page
+/// tables) in the root table at `PT`, through `put(address, word)`.
+fn map_ram_megapage(put: &mut impl FnMut(u32, u32)) {
+    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+}
+
+/// Run a remap test's machine on both engines at several thresholds: the
+/// loop runs 300 iterations before the remap (`a2 += 1`) and 300 after
+/// (`a2 += 100`); at the low thresholds `compiled(stats)` must hold.
+fn assert_remap_is_followed(m: &avm_mmu::Machine, compiled: impl Fn(&avm_jit::JitStats) -> bool) {
     for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
-        let (mj, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
+        let (mj, exit, stats) = run_both_with(m, &[1_000_000], config(threshold));
         assert_eq!(exit, halt(), "threshold {threshold}");
         assert_eq!(mj.hart.x[12], 300 + 300 * 100, "a2, threshold {threshold}");
         if threshold <= 8 {
-            assert!(stats.insts_run_compiled > 2000, "{stats:?}");
+            assert!(compiled(&stats), "threshold {threshold}: {stats:?}");
         }
     }
 }
@@ -567,19 +580,12 @@ fn a_tail_call_follows_a_remapped_page() {
         m.write_phys_bytes(RAM_BASE + at, &code).expect("in RAM");
     }
     let mut put = |addr: u32, v: u32| m.write_phys_bytes(addr, &v.to_le_bytes()).expect("in RAM");
-    put(PT + 4 * (RAM_BASE >> 22), pte(RAM_BASE, PTE_V | PTE_R | PTE_W | PTE_X));
+    map_ram_megapage(&mut put);
     put(PT, pte(PT2, PTE_V));
     for page in [CODE, OLD, REMAP] {
         put(PT2 + 4 * (page >> 12), pte(RAM_BASE + page, rx));
     }
-    for threshold in [0, 1, 8, DEFAULT_THRESHOLD] {
-        let (mj, exit, stats) = run_both_with(&m, &[1_000_000], config(threshold));
-        assert_eq!(exit, halt(), "threshold {threshold}");
-        assert_eq!(mj.hart.x[12], 300 + 300 * 100, "a2, threshold {threshold}");
-        if threshold <= 8 {
-            assert!(stats.tail_calls > 500, "{stats:?}");
-        }
-    }
+    assert_remap_is_followed(&m, |stats| stats.tail_calls > 500);
 }
 
 /// Regression: a run with a tracer (all interpreted) cleared the JIT's
