@@ -200,6 +200,7 @@ fn exec(args: &ExecArgs) -> Result<u8, String> {
     let exit = run_machine(&mut machine, engine.as_mut(), &opts, &mut on_console);
     let wall = start.elapsed();
     let counters = engine.counters();
+    let warning = engine.warning();
     let name = engine.name();
     // Dropping the engine flushes the trace before the summary is printed.
     drop(engine);
@@ -209,6 +210,9 @@ fn exec(args: &ExecArgs) -> Result<u8, String> {
     if args.json {
         let json = serde_json::to_string(&report.summary()).map_err(|e| format!("cannot encode JSON: {e}"))?;
         let _ = writeln!(io::stdout(), "{json}");
+    }
+    if let Some(warning) = warning {
+        say!("avm: warning: {warning}");
     }
     if outcome != Outcome::Pass {
         say!("{}", report.describe());

@@ -83,6 +83,12 @@ pub struct EngineOptions {
 pub trait HostEngine: Engine {
     /// Named work counters (blocks decoded, compiled, ...) for `--stats`.
     fn counters(&self) -> Vec<(&'static str, u64)>;
+
+    /// Something the user should know about the run that did not change
+    /// its result (the JIT could not compile some code, so it ran slower).
+    fn warning(&self) -> Option<String> {
+        None
+    }
 }
 
 impl HostEngine for Interpreter {
@@ -108,10 +114,22 @@ impl HostEngine for avm_jit::JitEngine {
             ("code_cache_hits", s.cache_hits),
             ("code_cache_misses", s.cache_misses),
             ("compile_budget_refusals", s.budget_refusals),
+            ("compile_failures", s.compile_failures),
             ("compile_thread_restarts", s.worker_restarts),
             ("compile_time_us", u64::try_from(s.compile_time.as_micros()).unwrap_or(u64::MAX)),
             ("code_bytes", s.code_bytes),
         ]
+    }
+
+    fn warning(&self) -> Option<String> {
+        let error = self.compile_error()?;
+        let failures = self.stats().compile_failures;
+        let what = match failures {
+            0 => "could not start".to_string(),
+            1 => "failed to compile 1 region".to_string(),
+            n => format!("failed to compile {n} regions"),
+        };
+        Some(format!("the JIT {what} ({error}); that code ran in the interpreter, with the same results"))
     }
 }
 

@@ -271,6 +271,9 @@ fn hot_loop_runs_compiled_code_on_the_jit() {
     };
     assert!(counter("blocks_compiled=") > 0, "{err}");
     assert!(counter("insts_run_compiled=") > 100 * counter("blocks_run_interpreted="), "{err}");
+    // Every region compiled, so there is nothing to warn about.
+    assert_eq!(counter("compile_failures="), 0, "{err}");
+    assert!(!err.contains("warning"), "{err}");
 }
 
 #[test]

@@ -122,9 +122,12 @@ pub struct JitEngine {
     /// The entry into compiled code (the process's one), looked up when
     /// compiled code first runs.
     trampoline: Option<Trampoline>,
-    /// Cranelift does not support this host: everything is interpreted,
-    /// which is slower but never different.
+    /// Cranelift does not support this host (or its code memory cannot be
+    /// mapped): everything is interpreted, which is slower but never
+    /// different.
     no_translator: bool,
+    /// The first compile that failed, for [`JitEngine::compile_error`].
+    compile_error: Option<CompileError>,
     /// The compile thread, with [`JitConfig::background`] (created on the
     /// first compile).
     worker: Option<Worker>,
@@ -319,6 +322,7 @@ impl JitEngine {
             translator: None,
             trampoline: None,
             no_translator: false,
+            compile_error: None,
             worker: None,
             worker_given_up: false,
             pending: HashMap::new(),
@@ -342,6 +346,15 @@ impl JitEngine {
     /// Work counters.
     pub fn stats(&self) -> JitStats {
         JitStats { code_bytes: self.code.code_bytes, ..self.stats }
+    }
+
+    /// Why the first failed compile failed ([`JitStats::compile_failures`]
+    /// counts them all), or why no translator could be made. Guest code
+    /// cannot cause either (a failure is a host problem or a Cranelift bug);
+    /// the blocks concerned ran in the interpreter, so results are the same,
+    /// but the host should say so.
+    pub fn compile_error(&self) -> Option<&CompileError> {
+        self.compile_error.as_ref()
     }
 
     /// Install a tracer (called before every instruction). While one is
@@ -736,11 +749,16 @@ impl JitEngine {
             }
         }
         if self.translator.is_none() && !self.no_translator {
-            self.translator = Translator::new().ok().map(|mut t| {
-                setup(&mut t);
-                t
-            });
-            self.no_translator = self.translator.is_none();
+            match Translator::new() {
+                Ok(mut t) => {
+                    setup(&mut t);
+                    self.translator = Some(t);
+                }
+                Err(e) => {
+                    self.compile_error.get_or_insert(e);
+                    self.no_translator = true;
+                }
+            }
         }
         let Some(translator) = self.translator.as_mut() else { return Promotion::Refused };
         self.stats.cache_misses += 1;
@@ -769,8 +787,9 @@ impl JitEngine {
                 self.code.insert(key, code, c.code_size, key_blocks(key).map(|b| first_inst(b.bytes)));
                 Some(code)
             }
-            Err(_) => {
+            Err(e) => {
                 self.stats.compile_failures += 1;
+                self.compile_error.get_or_insert(e);
                 None
             }
         }
@@ -997,6 +1016,37 @@ mod tests {
             std::thread::yield_now();
         }
         assert!(jit.stats().blocks_compiled > 0, "{:?}", jit.stats());
+    }
+
+    /// A compile that fails (here Cranelift panics) leaves its block to the
+    /// interpreter, is counted, and its error is kept for the host to report.
+    #[test]
+    fn a_failed_compile_is_counted_and_reported() {
+        use avm_isa::asm::Asm;
+        use avm_isa::BranchOp;
+        use avm_mmu::{MachineConfig, RAM_BASE};
+        let (a0, s0) = (Reg::new(10), Reg::new(8));
+        let mut a = Asm::new(RAM_BASE);
+        a.li(s0, 1000);
+        let top = a.here();
+        a.addi(a0, a0, 1);
+        a.branch_label(BranchOp::Bne, a0, s0, top);
+        a.inst(Inst::Wfi);
+        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
+        m.write_phys_bytes(RAM_BASE, &a.finish().expect("assembles")).expect("fits");
+        let mut reference = m.try_clone().expect("clone");
+        assert_eq!(Interpreter::new().run(&mut reference, u64::MAX), Exit::WaitForInterrupt);
+
+        let mut jit = JitEngine::new(JitConfig { threshold: 4, ..JitConfig::default() });
+        let mut t = Translator::new().expect("host supported");
+        t.fail_next_compile();
+        jit.translator = Some(t);
+        assert!(jit.compile_error().is_none());
+        assert_eq!(jit.run(&mut m, u64::MAX), Exit::WaitForInterrupt);
+        assert_eq!(m.hart, reference.hart);
+        let stats = jit.stats();
+        assert_eq!(stats.compile_failures, 1, "{stats:?}");
+        assert!(matches!(jit.compile_error(), Some(CompileError::Panic(what)) if what.contains("injected")));
     }
 
     /// A region over two pages matches only where its blocks fall into the

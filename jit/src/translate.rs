@@ -118,6 +118,9 @@ pub enum CompileError {
     /// cover its instructions).
     #[error("malformed region: {0}")]
     Region(&'static str),
+    /// Executable memory could not be mapped ([`CodeMemory`]).
+    #[error("code memory: {0}")]
+    CodeMemory(String),
     /// Cranelift panicked (a compiler bug); the message it gave.
     #[error("cranelift panicked: {0}")]
     Panic(String),
@@ -353,7 +356,7 @@ impl Translator {
     /// A translator for the host ISA (see `host_isa`).
     pub fn new() -> Result<Translator, CompileError> {
         let isa = host_isa()?;
-        let code = CodeMemory::new().map_err(|e| CompileError::Cranelift(format!("code memory: {e}")))?;
+        let code = CodeMemory::new().map_err(|e| CompileError::CodeMemory(e.to_string()))?;
         let sig = region_signature(&*isa);
         let ptr = isa.pointer_type();
         let helper = |params: &[types::Type]| {
@@ -463,13 +466,19 @@ impl Translator {
         }
         let bytes = compiled.code_buffer();
         let code_size = u32::try_from(bytes.len()).map_err(|_| CompileError::Region("code too large"))?;
-        let ptr = self.code.install(bytes).map_err(|e| CompileError::Cranelift(format!("code memory: {e}")))?;
+        let ptr = self.code.install(bytes).map_err(|e| CompileError::CodeMemory(e.to_string()))?;
         // SAFETY: `ptr` is the entry of a function just compiled with
         // signature `self.sig`, the region signature, and installed as a
         // whole. The code lives as long as `self.code`, and the engine drops
         // every `BlockFn` with it.
         let func = unsafe { BlockFn::from_code(ptr) };
         Ok(Compiled { func, code_size })
+    }
+
+    /// Tests: make Cranelift panic in the middle of the next function.
+    #[cfg(test)]
+    pub(crate) fn fail_next_compile(&mut self) {
+        self.panic_while_building = true;
     }
 
     /// Release all compiled code.

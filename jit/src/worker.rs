@@ -109,7 +109,7 @@ impl Worker {
                     let start = Instant::now();
                     let result = match translator.as_mut() {
                         Ok(t) => t.compile_region(&job.region.as_blocks()),
-                        Err(e) => Err(CompileError::Cranelift(e.to_string())),
+                        Err(e) => Err(e.clone()),
                     };
                     let done = Done { key: job.key, result, time: start.elapsed() };
                     if done_tx.send(done).is_err() {
