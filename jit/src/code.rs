@@ -33,8 +33,12 @@ const FIRST_CHUNK_BYTES: usize = 64 << 10;
 /// See [`FIRST_CHUNK_BYTES`].
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 
-/// Where functions start: Cranelift's x86_64 and aarch64 function alignment.
+/// Where functions start at the least: Cranelift's x86_64 and aarch64
+/// function alignment (a function that asks for more gets more).
 const FUNCTION_ALIGN: usize = 16;
+
+/// The largest alignment a function may ask for: chunks start on a page.
+const MAX_ALIGN: usize = 4096;
 
 /// One anonymous file, mapped twice.
 #[derive(Debug)]
@@ -68,16 +72,21 @@ impl CodeMemory {
         Ok(memory)
     }
 
-    /// Copy `code` into executable memory and return its executable
+    /// Copy `code` into executable memory at an address that is a multiple
+    /// of `align` (a power of two up to 4096) and return that executable
     /// address. The code must be position independent apart from calls
     /// through absolute addresses (a region has no relocation to patch).
-    pub fn install(&mut self, code: &[u8]) -> io::Result<NonNull<u8>> {
-        let fits = |c: &Chunk| c.used.next_multiple_of(FUNCTION_ALIGN) + code.len() <= c.len;
+    pub fn install(&mut self, code: &[u8], align: usize) -> io::Result<NonNull<u8>> {
+        if !align.is_power_of_two() || align > MAX_ALIGN {
+            return Err(io::Error::other(format!("unsupported code alignment {align}")));
+        }
+        let align = align.max(FUNCTION_ALIGN);
+        let fits = |c: &Chunk| c.used.next_multiple_of(align) + code.len() <= c.len;
         if !self.chunks.last().is_some_and(fits) {
             self.grow(code.len())?;
         }
         let chunk = self.chunks.last_mut().ok_or_else(|| io::Error::other("no code chunk"))?;
-        let at = chunk.used.next_multiple_of(FUNCTION_ALIGN);
+        let at = chunk.used.next_multiple_of(align);
         // SAFETY: `at + code.len() <= chunk.len` (checked above), so the
         // copy stays inside the writable view, and no function was ever
         // handed out from those bytes (`used` only grows), so no thread can
@@ -103,7 +112,8 @@ impl CodeMemory {
         Ok(())
     }
 
-    /// Bytes of code installed.
+    /// Bytes handed out in all chunks: the code installed and the padding
+    /// that aligned it.
     pub fn used(&self) -> usize {
         self.chunks.iter().map(|c| c.used).sum()
     }
@@ -194,10 +204,14 @@ mod tests {
     #[test]
     fn installed_code_is_readable_at_its_executable_address_and_aligned() {
         let mut memory = CodeMemory::new().expect("linux");
-        let a = memory.install(&[0xc3; 5]).unwrap();
-        let b = memory.install(&[0x90, 0xc3]).unwrap();
+        let a = memory.install(&[0xc3; 5], 1).unwrap();
+        let b = memory.install(&[0x90, 0xc3], 16).unwrap();
         assert_eq!(a.as_ptr() as usize % FUNCTION_ALIGN, 0);
         assert_eq!(b.as_ptr() as usize - a.as_ptr() as usize, FUNCTION_ALIGN);
+        // A function may ask for more, up to a page.
+        let wide = memory.install(&[0xc3], 64).unwrap();
+        assert_eq!(wide.as_ptr() as usize % 64, 0);
+        assert!(memory.install(&[0xc3], 3).is_err() && memory.install(&[0xc3], 2 * MAX_ALIGN).is_err());
         // SAFETY: both were just installed, with these lengths.
         unsafe {
             assert_eq!(std::slice::from_raw_parts(b.as_ptr(), 2), [0x90, 0xc3]);
@@ -205,18 +219,18 @@ mod tests {
         }
         // A function larger than the next chunk gets a chunk of its size.
         let big = vec![0xcc; 4 * FIRST_CHUNK_BYTES + 1];
-        let c = memory.install(&big).unwrap();
+        let c = memory.install(&big, 16).unwrap();
         // SAFETY: just installed.
         assert_eq!(unsafe { *c.as_ptr().add(big.len() - 1) }, 0xcc);
         assert_eq!(memory.chunks.iter().map(|c| c.len).collect::<Vec<_>>(), [FIRST_CHUNK_BYTES, 5 * FIRST_CHUNK_BYTES]);
         // Then chunks double, up to the largest size.
         for _ in 0..13 {
-            memory.install(&vec![0x90; FIRST_CHUNK_BYTES]).unwrap();
+            memory.install(&vec![0x90; FIRST_CHUNK_BYTES], 16).unwrap();
         }
         let lens: Vec<usize> = memory.chunks.iter().map(|c| c.len).collect();
         assert_eq!(lens[2..], [4, 8, 16].map(|k| k * FIRST_CHUNK_BYTES));
         assert!(lens.iter().all(|&l| l <= MAX_CHUNK_BYTES.max(5 * FIRST_CHUNK_BYTES)));
-        assert_eq!(memory.used(), FUNCTION_ALIGN + 2 + big.len() + 13 * FIRST_CHUNK_BYTES);
+        assert_eq!(memory.used(), 64 + 1 + big.len() + 13 * FIRST_CHUNK_BYTES);
         // SAFETY: nothing installed here was called.
         unsafe { memory.free() };
     }

@@ -466,7 +466,8 @@ impl Translator {
         }
         let bytes = compiled.code_buffer();
         let code_size = u32::try_from(bytes.len()).map_err(|_| CompileError::Region("code too large"))?;
-        let ptr = self.code.install(bytes).map_err(|e| CompileError::CodeMemory(e.to_string()))?;
+        let align = compiled.buffer.alignment as usize;
+        let ptr = self.code.install(bytes, align).map_err(|e| CompileError::CodeMemory(e.to_string()))?;
         // SAFETY: `ptr` is the entry of a function just compiled with
         // signature `self.sig`, the region signature, and installed as a
         // whole. The code lives as long as `self.code`, and the engine drops
