@@ -131,8 +131,12 @@ pub struct JitEngine {
     /// The compile thread, with [`JitConfig::background`] (created on the
     /// first compile).
     worker: Option<Worker>,
-    /// Compile threads kept dying: compile on the engine's own thread.
+    /// Compile threads kept dying, or none could be started: compile on
+    /// the engine's own thread.
     worker_given_up: bool,
+    /// Tests: act as if no thread could be started.
+    #[cfg(test)]
+    refuse_threads: bool,
     /// Regions queued on the worker: key -> the RAM offsets waiting for it.
     pending: HashMap<Box<[u8]>, Vec<u32>>,
     code: CodeCache,
@@ -325,6 +329,8 @@ impl JitEngine {
             compile_error: None,
             worker: None,
             worker_given_up: false,
+            #[cfg(test)]
+            refuse_threads: false,
             pending: HashMap::new(),
             code: CodeCache::default(),
             map: BlockMap::default(),
@@ -735,8 +741,14 @@ impl JitEngine {
         }
         if self.config.background && !self.config.crosscheck && !self.no_translator && !self.worker_given_up {
             if self.worker.is_none() {
-                self.worker = Worker::spawn(setup);
-                self.no_translator = self.worker.is_none();
+                #[cfg(test)]
+                let setup = (!self.refuse_threads).then_some(setup);
+                #[cfg(not(test))]
+                let setup = Some(setup);
+                self.worker = setup.and_then(Worker::spawn);
+                // No thread to be had: compile on this one (a failed spawn
+                // says nothing about whether Cranelift works here).
+                self.worker_given_up = self.worker.is_none();
             }
             if self.worker.is_some() {
                 self.stats.cache_misses += 1;
@@ -1018,16 +1030,16 @@ mod tests {
         assert!(jit.stats().blocks_compiled > 0, "{:?}", jit.stats());
     }
 
-    /// A compile that fails (here Cranelift panics) leaves its block to the
-    /// interpreter, is counted, and its error is kept for the host to report.
-    #[test]
-    fn a_failed_compile_is_counted_and_reported() {
+    /// A machine that counts `a0` up to `n` in a one-block loop and then
+    /// waits (`wfi`), and the same machine run to its end by the
+    /// interpreter.
+    fn counting_loop(n: u32) -> (Machine, Machine) {
         use avm_isa::asm::Asm;
         use avm_isa::BranchOp;
         use avm_mmu::{MachineConfig, RAM_BASE};
         let (a0, s0) = (Reg::new(10), Reg::new(8));
         let mut a = Asm::new(RAM_BASE);
-        a.li(s0, 1000);
+        a.li(s0, n);
         let top = a.here();
         a.addi(a0, a0, 1);
         a.branch_label(BranchOp::Bne, a0, s0, top);
@@ -1036,6 +1048,14 @@ mod tests {
         m.write_phys_bytes(RAM_BASE, &a.finish().expect("assembles")).expect("fits");
         let mut reference = m.try_clone().expect("clone");
         assert_eq!(Interpreter::new().run(&mut reference, u64::MAX), Exit::WaitForInterrupt);
+        (m, reference)
+    }
+
+    /// A compile that fails (here Cranelift panics) leaves its block to the
+    /// interpreter, is counted, and its error is kept for the host to report.
+    #[test]
+    fn a_failed_compile_is_counted_and_reported() {
+        let (mut m, reference) = counting_loop(1000);
 
         let mut jit = JitEngine::new(JitConfig { threshold: 4, ..JitConfig::default() });
         let mut t = Translator::new().expect("host supported");
@@ -1047,6 +1067,20 @@ mod tests {
         let stats = jit.stats();
         assert_eq!(stats.compile_failures, 1, "{stats:?}");
         assert!(matches!(jit.compile_error(), Some(CompileError::Panic(what)) if what.contains("injected")));
+    }
+
+    /// Regression: when the compile thread could not be started, the engine
+    /// stopped compiling altogether instead of compiling on its own thread.
+    #[test]
+    fn no_compile_thread_means_compiling_on_the_engine_thread() {
+        let (mut m, reference) = counting_loop(1000);
+
+        let mut jit = JitEngine::new(JitConfig { threshold: 4, background: true, ..JitConfig::default() });
+        jit.refuse_threads = true;
+        assert_eq!(jit.run(&mut m, u64::MAX), Exit::WaitForInterrupt);
+        assert_eq!(m.hart, reference.hart);
+        let stats = jit.stats();
+        assert!(jit.worker.is_none() && stats.blocks_compiled > 0 && stats.insts_run_compiled > 900, "{stats:?}");
     }
 
     /// A region over two pages matches only where its blocks fall into the
