@@ -355,10 +355,10 @@ impl JitEngine {
     }
 
     /// Why the first failed compile failed ([`JitStats::compile_failures`]
-    /// counts them all), or why no translator could be made. Guest code
-    /// cannot cause either (a failure is a host problem or a Cranelift bug);
-    /// the blocks concerned ran in the interpreter, so results are the same,
-    /// but the host should say so.
+    /// counts them all), or why no translator or trampoline could be made.
+    /// Guest code cannot cause either (a failure is a host problem or a
+    /// Cranelift bug); the blocks concerned ran in the interpreter, so
+    /// results are the same, but the host should say so.
     pub fn compile_error(&self) -> Option<&CompileError> {
         self.compile_error.as_ref()
     }
@@ -814,7 +814,12 @@ impl JitEngine {
         if self.trampoline.is_none() {
             // The compile thread compiles it first thing (see `Worker`), so
             // in background mode this finds it ready.
-            self.trampoline = Trampoline::shared().ok();
+            match Trampoline::shared() {
+                Ok(t) => self.trampoline = Some(t),
+                Err(e) => {
+                    self.compile_error.get_or_insert(e);
+                }
+            }
         }
         let Some((enter, chains)) = self.trampoline.as_ref().map(|t| (t.func(), t.chains())) else {
             // Cranelift compiled the region but not the trampoline: never
