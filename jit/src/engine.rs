@@ -1003,21 +1003,7 @@ mod tests {
     /// and the run ends as the interpreter's.
     #[test]
     fn a_dead_compile_thread_is_replaced() {
-        use avm_isa::asm::Asm;
-        use avm_isa::{AluOp, BranchOp};
-        use avm_mmu::{MachineConfig, RAM_BASE};
-        let (a0, a1, s0) = (Reg::new(10), Reg::new(11), Reg::new(8));
-        let mut a = Asm::new(RAM_BASE);
-        a.li(s0, 100_000);
-        let top = a.here();
-        a.addi(a0, a0, 1);
-        a.alu(AluOp::Xor, a1, a1, a0);
-        a.branch_label(BranchOp::Bne, a0, s0, top);
-        a.inst(Inst::Wfi);
-        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
-        m.write_phys_bytes(RAM_BASE, &a.finish().expect("assembles")).expect("fits");
-        let mut reference = m.try_clone().expect("clone");
-        assert_eq!(Interpreter::new().run(&mut reference, u64::MAX), Exit::WaitForInterrupt);
+        let (mut m, reference) = counting_loop(100_000);
 
         let mut jit = JitEngine::new(JitConfig { threshold: 8, background: true, ..JitConfig::default() });
         jit.worker = Worker::spawn(|_| panic!("injected: the compile thread dies"));
