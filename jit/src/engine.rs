@@ -354,6 +354,15 @@ impl JitEngine {
         JitStats { code_bytes: self.code.code_bytes, ..self.stats }
     }
 
+    /// Whether a compile thread may be started: always, except in the
+    /// test that plays a host without threads.
+    fn may_spawn(&self) -> bool {
+        #[cfg(test)]
+        return !self.refuse_threads;
+        #[cfg(not(test))]
+        true
+    }
+
     /// Why the first failed compile failed ([`JitStats::compile_failures`]
     /// counts them all), or why no translator or trampoline could be made.
     /// Guest code cannot cause either (a failure is a host problem or a
@@ -741,11 +750,7 @@ impl JitEngine {
         }
         if self.config.background && !self.config.crosscheck && !self.no_translator && !self.worker_given_up {
             if self.worker.is_none() {
-                #[cfg(test)]
-                let setup = (!self.refuse_threads).then_some(setup);
-                #[cfg(not(test))]
-                let setup = Some(setup);
-                self.worker = setup.and_then(Worker::spawn);
+                self.worker = if self.may_spawn() { Worker::spawn(setup) } else { None };
                 // No thread to be had: compile on this one (a failed spawn
                 // says nothing about whether Cranelift works here).
                 self.worker_given_up = self.worker.is_none();
