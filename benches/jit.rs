@@ -3,8 +3,10 @@
 //! - `compile/<workload>`: Cranelift time for real guest blocks. The executable
 //!   segment of each guest program in `AVM_GUEST_DIR` is cut into blocks by a
 //!   linear sweep with the engines' own `decode_block`; an evenly spread sample of
-//!   at most [`MAX_SAMPLE_BLOCKS`] of them is compiled by a fresh translator per
-//!   iteration (its creation is not timed). Throughput is in guest instructions,
+//!   at most [`MAX_SAMPLE_BLOCKS`] of them is compiled again and again by one
+//!   translator, warmed by one compile and not timed while it is created, as
+//!   the engine's long-lived one is (a fresh translator's first compile also
+//!   sizes its contexts: ~2x slower for a small block). Throughput is in guest instructions,
 //!   and a table printed first gives µs per guest instruction by block length, so
 //!   one sees whether the cost grows linearly with the length, and the median
 //!   over blocks of µs per instruction.
@@ -74,12 +76,18 @@ fn insns(samples: &[Sample]) -> u64 {
     samples.iter().map(|s| s.ops.len() as u64).sum()
 }
 
-/// Compile every sample once with a fresh translator; the time of the compiles.
-fn compile_all(samples: &[Sample]) -> Duration {
+/// Compile every sample `iters` times with one warmed-up translator; the
+/// time of the compiles.
+fn compile_all(samples: &[Sample], iters: u64) -> Duration {
     let mut t = Translator::new().expect("host supported");
-    let start = Instant::now();
-    for s in samples {
+    if let Some(s) = samples.first() {
         black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
+    }
+    let start = Instant::now();
+    for _ in 0..iters {
+        for s in samples {
+            black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
+        }
     }
     let elapsed = start.elapsed();
     // SAFETY: nothing compiled here is ever called.
@@ -97,20 +105,20 @@ fn print_by_length(name: &str, samples: &[Sample]) {
             continue;
         }
         let n: u64 = sel.iter().map(|s| s.ops.len() as u64).sum();
+        let mut t = Translator::new().expect("host supported");
+        black_box(t.compile(&sel[0].ops, &sel[0].bytes).expect("compiles"));
         let best = (0..3)
             .map(|_| {
-                let mut t = Translator::new().expect("host supported");
                 let start = Instant::now();
                 for s in &sel {
                     black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
                 }
-                let e = start.elapsed();
-                // SAFETY: nothing compiled here is ever called.
-                unsafe { t.free() };
-                e
+                start.elapsed()
             })
             .min()
             .unwrap_or_default();
+        // SAFETY: nothing compiled here is ever called.
+        unsafe { t.free() };
         line += &format!(" len {lo}-{hi}: {:.2} µs/insn ({} blocks)", best.as_secs_f64() * 1e6 / n as f64, sel.len());
     }
     line += &format!("; median block {:.2} µs/insn", median_per_insn(samples));
@@ -152,7 +160,7 @@ fn bench_compile(c: &mut Criterion) {
         let samples = guest_blocks(name);
         print_by_length(name, &samples);
         group.throughput(Throughput::Elements(insns(&samples)));
-        group.bench_function(name, |b| b.iter_custom(|iters| (0..iters).map(|_| compile_all(&samples)).sum()));
+        group.bench_function(name, |b| b.iter_custom(|iters| compile_all(&samples, iters)));
     }
     group.finish();
 
@@ -179,7 +187,7 @@ fn bench_compile(c: &mut Criterion) {
             let samples = [Sample { bytes: vec![0; 4 * n], ops }];
             group.throughput(Throughput::Elements(n as u64));
             group.bench_with_input(BenchmarkId::new(kind, n), &samples, |b, s| {
-                b.iter_custom(|iters| (0..iters).map(|_| compile_all(s)).sum())
+                b.iter_custom(|iters| compile_all(s, iters))
             });
         }
     }
