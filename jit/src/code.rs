@@ -64,8 +64,9 @@ pub struct CodeMemory {
 unsafe impl Send for CodeMemory {}
 
 impl CodeMemory {
-    /// Memory with no chunk yet; fails where double mapping is not
-    /// available (see the module docs).
+    /// Memory with its first chunk mapped, so that a host without double
+    /// mapping (see the module docs) fails here, when the translator is
+    /// made, rather than at its first function.
     pub fn new() -> io::Result<CodeMemory> {
         let mut memory = CodeMemory::default();
         memory.grow(0)?;
@@ -105,7 +106,7 @@ impl CodeMemory {
 
     /// Map a new chunk of at least `min` bytes.
     fn grow(&mut self, min: usize) -> io::Result<()> {
-        let step = self.chunks.len().min(MAX_CHUNK_BYTES.ilog2() as usize);
+        let step = self.chunks.len().min((MAX_CHUNK_BYTES / FIRST_CHUNK_BYTES).ilog2() as usize);
         let len = (FIRST_CHUNK_BYTES << step).min(MAX_CHUNK_BYTES).max(min.next_multiple_of(FIRST_CHUNK_BYTES));
         let (rw, rx) = os::map_twice(len)?;
         self.chunks.push(Chunk { rw, rx, len, used: 0 });
