@@ -124,12 +124,12 @@ impl HostEngine for avm_jit::JitEngine {
     fn warning(&self) -> Option<String> {
         let error = self.compile_error()?;
         let failures = self.stats().compile_failures;
-        let what = match failures {
-            0 => "could not start".to_string(),
-            1 => "failed to compile 1 region".to_string(),
-            n => format!("failed to compile {n} regions"),
+        let (what, which) = match failures {
+            0 => ("could not start".to_string(), "everything"),
+            1 => ("failed to compile 1 region".to_string(), "that code"),
+            n => (format!("failed to compile {n} regions"), "that code"),
         };
-        Some(format!("the JIT {what} ({error}); that code ran in the interpreter, with the same results"))
+        Some(format!("the JIT {what} ({error}); {which} ran in the interpreter, with the same results"))
     }
 }
 
