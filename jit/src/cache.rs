@@ -112,6 +112,10 @@ pub enum Entry {
     Hot(CodeRef),
     /// Hot, its region queued on the compile thread; interpreted meanwhile.
     Pending,
+    /// A later block of a region queued for another block (see
+    /// `JitEngine::compile`): it gets its code from that region, so it is
+    /// not promoted on its own meanwhile; interpreted until then.
+    Member,
     /// Never compiled here: the first instruction straddles the page end,
     /// translation failed, or the compile budget is spent.
     Interp,

@@ -475,7 +475,7 @@ impl JitEngine {
         let code = match *self.map.entry(off) {
             Entry::Hot(code) => Some(code),
             Entry::Interp => None,
-            Entry::Pending => self.collect(m, off),
+            Entry::Pending | Entry::Member => self.collect(m, off),
             Entry::Cold(n) if n >= self.config.threshold => {
                 if self.worker_busy(m) {
                     // At most `MAX_QUEUED_REGIONS` in flight: blocks that
@@ -613,6 +613,7 @@ impl JitEngine {
                     None => Entry::Interp,
                 };
                 *self.map.entry(o) = entry;
+                self.release_members(&done.key, o);
             }
         }
         if self.worker.as_ref().is_some_and(|w| !w.is_alive()) {
@@ -632,11 +633,12 @@ impl JitEngine {
     fn replace_dead_worker(&mut self) {
         // Dropping the handle joins the finished thread.
         self.worker = None;
-        for (_, offsets) in std::mem::take(&mut self.pending) {
+        for (key, offsets) in std::mem::take(&mut self.pending) {
             for o in offsets {
                 if matches!(self.map.peek(o), Some(Entry::Pending)) {
                     *self.map.entry(o) = Entry::Cold(0);
                 }
+                self.release_members(&key, o);
             }
         }
         self.stats.worker_restarts += 1;
@@ -663,6 +665,18 @@ impl JitEngine {
         }
     }
 
+    /// The region of `key` with its entry at RAM offset `off` left the
+    /// compile queue (installed or not): its later blocks still waiting on
+    /// it as [`Entry::Member`] go back to cold, to be promoted on their own.
+    fn release_members(&mut self, key: &[u8], off: u32) {
+        for b in key_blocks(key).skip(1) {
+            let o = off.wrapping_add(b.rel as u32);
+            if matches!(self.map.peek(o), Some(Entry::Member)) {
+                *self.map.entry(o) = Entry::Cold(0);
+            }
+        }
+    }
+
     /// The region of `key`, compiled as `func`, was installed for its first
     /// block at RAM offset `off` (memory there holds the region's bytes, and
     /// its page is marked as code): its other blocks that have no code yet
@@ -674,7 +688,7 @@ impl JitEngine {
     fn enter_region_blocks(&mut self, key: &[u8], off: u32, func: BlockFn) {
         for code in region_entries(key, func).skip(1) {
             let o = off.wrapping_add(code.rel as u32);
-            if matches!(self.map.peek(o), None | Some(Entry::Cold(_))) {
+            if matches!(self.map.peek(o), None | Some(Entry::Cold(_) | Entry::Member)) {
                 *self.map.entry(o) = Entry::Hot(code);
                 self.stats.region_entries += 1;
             }
@@ -700,7 +714,8 @@ impl JitEngine {
             let (start, ref block) = region[k];
             let targets: Vec<u32> = static_successors(&block.ops).map(|d| start.wrapping_add(d)).collect();
             for t in targets {
-                let seen = matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_) | Entry::Pending));
+                let seen =
+                    matches!(self.map.peek(t), Some(Entry::Cold(1..) | Entry::Hot(_) | Entry::Pending | Entry::Member));
                 let p = t / PAGE_SIZE;
                 let two_pages_at_most = p.max(hi) - p.min(lo) <= 1 && (t as usize) < m.ram.bytes().len();
                 if !two_pages_at_most || !seen || region.iter().any(|(o, _)| *o == t) || region.len() >= max_blocks {
@@ -758,7 +773,17 @@ impl JitEngine {
             if self.worker.is_some() {
                 self.stats.cache_misses += 1;
                 self.note_region(&owned);
+                let members: Vec<u32> = owned.blocks[1..].iter().map(|b| off.wrapping_add(b.rel as u32)).collect();
                 if self.worker.as_ref().is_some_and(|w| w.submit(key.clone(), owned)) {
+                    // Its other blocks get their code from it (see
+                    // `enter_region_blocks`): promoting one of them meanwhile
+                    // would compile the same code again as a region of its
+                    // own.
+                    for o in members {
+                        if matches!(self.map.peek(o), Some(Entry::Cold(_))) {
+                            *self.map.entry(o) = Entry::Member;
+                        }
+                    }
                     self.pending.insert(key, vec![off]);
                     return Promotion::Queued;
                 }
@@ -1045,6 +1070,54 @@ mod tests {
         let mut reference = m.try_clone().expect("clone");
         assert_eq!(Interpreter::new().run(&mut reference, u64::MAX), Exit::WaitForInterrupt);
         (m, reference)
+    }
+
+    /// Regression: with a compile thread, the later blocks of a region
+    /// got hot while the region was still compiling (a loop's blocks get
+    /// hot together) and were queued as regions of their own, compiling
+    /// the same code again: ~30% of all compiled instructions of a one-shot
+    /// ecdsa run. Now they wait for the region, whose code they share.
+    #[test]
+    fn blocks_of_a_region_being_compiled_wait_for_it() {
+        use avm_isa::asm::Asm;
+        use avm_isa::BranchOp;
+        use avm_mmu::{MachineConfig, RAM_BASE};
+        // A loop of three blocks: `top` (ends in the branch to `skip`),
+        // the `addi a1` taken every other iteration, and `skip`.
+        let (a0, a1, t1, s0) = (Reg::new(10), Reg::new(11), Reg::new(6), Reg::new(8));
+        let mut a = Asm::new(RAM_BASE);
+        a.li(s0, 100_000);
+        let top = a.here();
+        let skip = a.new_label();
+        a.addi(a0, a0, 1);
+        a.alu_imm(AluImmOp::Andi, t1, a0, 1);
+        a.branch_label(BranchOp::Beq, t1, Reg::ZERO, skip);
+        a.addi(a1, a1, 1);
+        a.bind(skip);
+        a.branch_label(BranchOp::Bne, a0, s0, top);
+        a.inst(Inst::Wfi);
+        let (top, skip) = (a.address_of(top).expect("bound"), a.address_of(skip).expect("bound"));
+        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
+        m.write_phys_bytes(RAM_BASE, &a.finish().expect("assembles")).expect("fits");
+        let mut reference = m.try_clone().expect("clone");
+        assert_eq!(Interpreter::new().run(&mut reference, u64::MAX), Exit::WaitForInterrupt);
+
+        // `top` gets hot first; `skip` reaches the threshold a few
+        // iterations later, long before its region can have compiled.
+        let mut jit = JitEngine::new(JitConfig { threshold: 8, background: true, ..JitConfig::default() });
+        let entry = |jit: &JitEngine, pc: u32| jit.map.peek(pc - RAM_BASE);
+        assert_eq!(jit.run(&mut m, u64::MAX), Exit::WaitForInterrupt);
+        assert_eq!(m.hart, reference.hart);
+        while !jit.pending.is_empty() {
+            jit.poll(&mut m);
+            std::thread::yield_now();
+        }
+        let stats = jit.stats();
+        assert_eq!((stats.blocks_compiled, stats.region_blocks), (1, 3), "{stats:?}");
+        match (entry(&jit, top), entry(&jit, skip)) {
+            (Some(Entry::Hot(a)), Some(Entry::Hot(b))) => assert_eq!(a.func, b.func, "one function"),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// A compile that fails (here Cranelift panics) leaves its block to the

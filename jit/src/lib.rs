@@ -132,7 +132,10 @@
 //! With [`JitConfig::background`] (what `avm exec` uses) a hot block's region
 //! goes to a compile thread ([`worker`]) and the block keeps running in the
 //! interpreter until the code is ready; before installing it, the engine
-//! checks that memory still holds the bytes it was compiled from. When the
+//! checks that memory still holds the bytes it was compiled from. The
+//! region's other blocks wait for it too: they will share its function, so
+//! they are not queued as regions of their own when they get hot meanwhile
+//! (which a loop's blocks all do at about the same time). When the
 //! code arrives changes nothing but speed, so results stay deterministic; the
 //! counters of `--stats` do not, which is why tests that assert them compile
 //! synchronously (the library default).
