@@ -27,6 +27,7 @@ fn jit_engines() -> Vec<(&'static str, Box<dyn Engine>)> {
     vec![
         ("jit (threshold 0)", Box::new(JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() }))),
         ("jit", Box::new(JitEngine::new(JitConfig { threshold: DEFAULT_THRESHOLD, ..JitConfig::default() }))),
+        ("jit (baseline only)", Box::new(JitEngine::new(JitConfig::baseline_only()))),
     ]
 }
 

@@ -44,6 +44,9 @@ fn engines() -> Vec<Box<dyn Engine>> {
         // ... and compiling on a background thread, so code arrives at
         // whatever point the thread finishes (`avm exec`'s mode).
         Box::new(JitEngine::new(JitConfig { threshold: 8, background: true, ..JitConfig::default() })),
+        // ... and the baseline tier alone, for every block from its first
+        // run (it translates in about a microsecond).
+        Box::new(JitEngine::new(JitConfig::baseline_only())),
     ]
 }
 
@@ -231,6 +234,7 @@ fn one_jit_runs_many_machines() {
         Box::new(JitEngine::new(JitConfig::default())),
         Box::new(JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() })),
         Box::new(JitEngine::new(JitConfig { threshold: 2, background: true, ..JitConfig::default() })),
+        Box::new(JitEngine::new(JitConfig::baseline_only())),
     ]);
 }
 

@@ -52,17 +52,28 @@ fn conformance_programs_on_the_jit() {
         let mut jit = JitEngine::new(config);
         let exit = jit.run(&mut m, limit);
         same(&format!("{name}, background compile"), &m, exit, &reference, expected);
+        // The baseline tier alone, crosschecked block by block.
+        let mut m = machine(name);
+        let mut jit = JitEngine::new(JitConfig { crosscheck: name != "sieve", ..JitConfig::baseline_only() });
+        let exit = jit.run(&mut m, limit);
+        same(&format!("{name}, baseline only"), &m, exit, &reference, expected);
+        assert!(jit.stats().insts_run_baseline > 0, "{name}: {:?}", jit.stats());
     }
 }
 
 #[test]
 fn conformance_programs_in_small_slices() {
     for name in ["rv32i", "rvc", "rv32i_v", "traps", "priv", "vm", "misaligned", "avm_specific_vm"] {
-        for (threshold, step) in [(0, 3), (0, 17), (2, 7)] {
+        // A threshold of `u32::MAX` is the baseline tier alone.
+        for (threshold, step) in [(0, 3), (0, 17), (2, 7), (u32::MAX, 5)] {
             let mut a = machine(name);
             let mut b = machine(name);
             let mut interp = Interpreter::new();
-            let mut jit = JitEngine::new(JitConfig { threshold, crosscheck: false, ..JitConfig::default() });
+            let config = match threshold {
+                u32::MAX => JitConfig::baseline_only(),
+                _ => JitConfig { threshold, ..JitConfig::default() },
+            };
+            let mut jit = JitEngine::new(JitConfig { crosscheck: false, ..config });
             let mut limit = 0;
             loop {
                 limit += step;

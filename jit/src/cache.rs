@@ -13,15 +13,17 @@
 //!   tiering threshold again in every run.
 //! - [`BlockMap`]: per machine, RAM offset -> what the engine knows about the
 //!   block that starts there (cold with an execution count, compiled, or not
-//!   compilable). Organised like the interpreter's cache (a table per RAM
-//!   page, a slot per 2-byte offset) so a lookup is two indexings, and
-//!   dropped page by page when the MMU reports a write to a code page.
+//!   compilable), and a second [`PageMap`] of the same shape for the
+//!   baseline tier's code. Organised like the interpreter's cache (a table
+//!   per RAM page, a slot per 2-byte offset) so a lookup is two indexings,
+//!   and dropped page by page when the MMU reports a write to a code page.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use avm_mmu::memory::PAGE_SIZE;
 
+use crate::baseline::BaseCode;
 use crate::helpers::BlockFn;
 
 /// Compiled code for one block, ready to run: a region's function and
@@ -121,24 +123,62 @@ pub enum Entry {
     Interp,
 }
 
+impl Default for Entry {
+    fn default() -> Self {
+        Entry::Cold(0)
+    }
+}
+
+/// What the engine knows about the baseline code of the block at one RAM
+/// offset (see [`crate::baseline`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Base {
+    /// Not translated; run this many times without baseline code.
+    Cold(u32),
+    /// Translated.
+    Code(BaseCode),
+    /// Cannot be: the block does not decode here, or this host has no
+    /// baseline tier.
+    Never,
+}
+
 const SLOTS: usize = (PAGE_SIZE / 2) as usize;
 
-struct Page {
+struct Page<T> {
     /// Index + 1 into `entries` for each 2-byte slot; 0 = unknown.
     slots: Box<[u32; SLOTS]>,
-    entries: Vec<Entry>,
+    entries: Vec<T>,
 }
 
-/// Per-machine map from RAM offset to [`Entry`].
-#[derive(Default)]
-pub struct BlockMap {
-    pages: Vec<Option<Box<Page>>>,
+impl Default for Base {
+    fn default() -> Self {
+        Base::Cold(0)
+    }
 }
 
-impl BlockMap {
-    /// The entry for the block at RAM offset `off`, created cold if unknown.
+/// Per-machine map from the RAM offset of a block to what the engine knows
+/// about it: [`Entry`] for the Cranelift tier ([`BlockMap`]), [`Base`] for
+/// the baseline. Organised like the interpreter's cache (a table per RAM
+/// page, a slot per 2-byte offset) so a lookup is two indexings, and
+/// dropped page by page when the MMU reports a write to a code page.
+pub struct PageMap<T> {
+    pages: Vec<Option<Box<Page<T>>>>,
+}
+
+/// The Cranelift tier's [`PageMap`].
+pub type BlockMap = PageMap<Entry>;
+
+impl<T> Default for PageMap<T> {
+    fn default() -> Self {
+        PageMap { pages: Vec::new() }
+    }
+}
+
+impl<T: Copy + Default> PageMap<T> {
+    /// The entry for the block at RAM offset `off`, created (as `T`'s
+    /// default) if unknown.
     #[inline]
-    pub fn entry(&mut self, off: u32) -> &mut Entry {
+    pub fn entry(&mut self, off: u32) -> &mut T {
         let page = (off / PAGE_SIZE) as usize;
         let slot = ((off % PAGE_SIZE) / 2) as usize;
         if self.pages.len() <= page {
@@ -148,7 +188,7 @@ impl BlockMap {
             self.pages[page].get_or_insert_with(|| Box::new(Page { slots: Box::new([0; SLOTS]), entries: Vec::new() }));
         let mut idx = p.slots[slot] as usize;
         if idx == 0 {
-            p.entries.push(Entry::Cold(0));
+            p.entries.push(T::default());
             idx = p.entries.len();
             p.slots[slot] = idx as u32;
         }
@@ -156,7 +196,7 @@ impl BlockMap {
     }
 
     /// The entry for the block at RAM offset `off`, if there is one.
-    pub fn peek(&self, off: u32) -> Option<Entry> {
+    pub fn peek(&self, off: u32) -> Option<T> {
         let p = self.pages.get((off / PAGE_SIZE) as usize)?.as_ref()?;
         let idx = p.slots[((off % PAGE_SIZE) / 2) as usize] as usize;
         idx.checked_sub(1).map(|i| p.entries[i])

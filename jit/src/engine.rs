@@ -10,7 +10,9 @@ use avm_mmu::{Engine, Exit, Machine};
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::cache::{first_inst, BlockMap, CodeCache, CodeRef, Entry};
+use crate::baseline::{self, BaseCode, BaseFn};
+use crate::cache::{first_inst, Base, BlockMap, CodeCache, CodeRef, Entry, PageMap};
+use crate::code::CodeMemory;
 use crate::helpers::{
     succ_index, BlockFn, JitCtx, MissSite, SuccSlot, STATUS_END, STATUS_EXIT, STATUS_MISS, STATUS_TRAP, SUCC_SLOTS,
 };
@@ -41,6 +43,13 @@ pub struct JitConfig {
     /// a run may overshoot its limit by up to a block (and loop chains).
     /// Never turn it off where the limit matters.
     pub metering: bool,
+    /// Run warm blocks that have no Cranelift code yet through the
+    /// baseline tier ([`crate::baseline`]) instead of the interpreter
+    /// (default on; x86-64 hosts only).
+    pub baseline: bool,
+    /// A block gets baseline code once it has been interpreted this many
+    /// times (0: on first use).
+    pub baseline_threshold: u32,
 }
 
 /// Default [`JitConfig::threshold`]. Compiling a block costs roughly what
@@ -54,6 +63,17 @@ pub struct JitConfig {
 /// hundred iterations or more still get compiled code.
 pub const DEFAULT_THRESHOLD: u32 = 256;
 
+/// Default [`JitConfig::baseline_threshold`]: a block that ran twice will
+/// probably run again, and its baseline code costs about what interpreting
+/// it a few times does. Code that runs once (start-up, a transaction's
+/// straight-line body) stays interpreted.
+pub const DEFAULT_BASELINE_THRESHOLD: u32 = 2;
+
+/// Baseline code held at most, in bytes: beyond it all baseline code is
+/// dropped and translated again as blocks run (it is cheap to remake), so
+/// code that keeps rewriting itself cannot grow it without bound.
+pub const MAX_BASELINE_CODE_BYTES: usize = 16 << 20;
+
 impl Default for JitConfig {
     fn default() -> Self {
         JitConfig {
@@ -63,7 +83,19 @@ impl Default for JitConfig {
             crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),
             metering: true,
             background: false,
+            baseline: true,
+            baseline_threshold: DEFAULT_BASELINE_THRESHOLD,
         }
+    }
+}
+
+impl JitConfig {
+    /// Only the baseline tier: every block gets baseline code on first use
+    /// and Cranelift compiles nothing (the threshold is never reached in
+    /// practice). For the tests that prove the tier equal to the
+    /// interpreter, and for measuring it alone.
+    pub fn baseline_only() -> JitConfig {
+        JitConfig { threshold: u32::MAX, baseline: true, baseline_threshold: 0, ..JitConfig::default() }
     }
 }
 
@@ -81,8 +113,9 @@ pub struct JitStats {
     /// another one (every block of a region is an entry), instead of a
     /// region of their own.
     pub region_entries: u64,
-    /// Loads and stores that missed the inline TLB and left compiled code
-    /// for the interpreter.
+    /// Side exits: compiled or baseline code left a block for the
+    /// interpreter before a load or store that missed the inline TLB, or
+    /// (baseline) before an instruction it leaves to the interpreter.
     pub side_exits: u64,
     /// Blocks Cranelift failed to translate (interpreted instead).
     pub compile_failures: u64,
@@ -98,6 +131,13 @@ pub struct JitStats {
     /// Block executions in the interpreter (cold code, budget remainders,
     /// code beyond the compile budget).
     pub blocks_run_interpreted: u64,
+    /// Blocks translated by the baseline tier.
+    pub baseline_blocks: u64,
+    /// Block executions in baseline code.
+    pub baseline_calls: u64,
+    /// Instructions retired by baseline code (the rest of a block after a
+    /// side exit is interpreted and not counted here).
+    pub insts_run_baseline: u64,
     /// Hot blocks whose code was found in the content-keyed cache.
     pub cache_hits: u64,
     /// Hot blocks that had to be compiled.
@@ -159,6 +199,13 @@ pub struct JitEngine {
     /// spans, both ways round: a write to the first drops the map entries
     /// of the second too (see [`JitEngine::claim_pages`]). Per machine.
     linked: BTreeSet<(u32, u32)>,
+    /// Baseline code by RAM offset. Per machine, like `map`.
+    base_map: PageMap<Base>,
+    /// Where baseline code lives (created with the first block); every
+    /// [`BaseFn`] in `base_map` points into it.
+    base_code: Option<CodeMemory>,
+    /// The baseline tier cannot map code memory here: off.
+    no_baseline: bool,
 }
 
 /// What [`JitEngine::compile`] achieved for a hot block.
@@ -341,6 +388,9 @@ impl JitEngine {
             tracing: false,
             succ: vec![SuccSlot::default(); SUCC_SLOTS].into_boxed_slice(),
             linked: BTreeSet::new(),
+            base_map: PageMap::default(),
+            base_code: None,
+            no_baseline: false,
         }
     }
 
@@ -400,6 +450,18 @@ impl JitEngine {
         self.map.clear();
         self.succ.fill(SuccSlot::default());
         self.linked.clear();
+        self.drop_baseline();
+    }
+
+    /// Drop all baseline code, and its map (baseline code is per machine:
+    /// it is cheap to make again).
+    fn drop_baseline(&mut self) {
+        self.base_map.clear();
+        if let Some(code) = self.base_code.take() {
+            // SAFETY: the only pointers into it were in `base_map`, just
+            // cleared, and no block is running (we hold `&mut self`).
+            unsafe { code.free() };
+        }
     }
 
     /// Work between blocks, in the interpreter's order: device exit, budget,
@@ -418,6 +480,7 @@ impl JitEngine {
                 let linked: Vec<u32> = self.linked.range((page, 0)..=(page, u32::MAX)).map(|&(_, p)| p).collect();
                 for p in std::iter::once(page).chain(linked) {
                     self.map.invalidate_page(p);
+                    self.base_map.invalidate_page(p);
                     self.succ_invalidate_page(p);
                 }
             }
@@ -460,12 +523,104 @@ impl JitEngine {
         match code {
             // Exact metering: enter only if the whole block fits the budget.
             Some(code) if u64::from(code.len) <= budget => self.run_compiled(m, code, pc, limit),
-            _ => {
-                self.stats.blocks_run_interpreted += 1;
-                // Re-translating the pc is free: the fetch TLB now holds it.
-                self.interp.run_block(m, limit)
-            }
+            _ => match self.baseline_for(m, off) {
+                Some(base) if u64::from(base.len) <= budget => self.run_baseline(m, base, pc, limit),
+                _ => {
+                    self.stats.blocks_run_interpreted += 1;
+                    // Re-translating the pc is free: the fetch TLB now holds it.
+                    self.interp.run_block(m, limit)
+                }
+            },
         }
+    }
+
+    /// The baseline code for the block at RAM offset `off`, which has no
+    /// Cranelift code to run: made now if the block is warm enough.
+    #[inline]
+    fn baseline_for(&mut self, m: &mut Machine, off: u32) -> Option<BaseCode> {
+        if !self.config.baseline {
+            return None;
+        }
+        // Its own count, not the Cranelift tier's: that one is gone once a
+        // block is queued or refused (a JIT bomb's blocks, past the compile
+        // budget, must not all get baseline code for their one run).
+        match self.base_map.entry(off) {
+            Base::Code(code) => Some(*code),
+            Base::Never => None,
+            Base::Cold(n) if *n < self.config.baseline_threshold => {
+                *n += 1;
+                None
+            }
+            Base::Cold(_) => self.translate_baseline(m, off),
+        }
+    }
+
+    /// Translate the block at RAM offset `off` with the baseline tier.
+    #[cold]
+    fn translate_baseline(&mut self, m: &mut Machine, off: u32) -> Option<BaseCode> {
+        let block = decode_block(m, off);
+        let Some((bytes, len)) = block.and_then(|b| Some((baseline::translate(&b.ops)?, b.ops.len() as u32))) else {
+            *self.base_map.entry(off) = Base::Never;
+            return None;
+        };
+        if self.base_code.as_ref().is_some_and(|c| c.used() + bytes.len() > MAX_BASELINE_CODE_BYTES) {
+            self.drop_baseline();
+        }
+        if self.base_code.is_none() && !self.no_baseline {
+            self.base_code = CodeMemory::new().ok();
+            self.no_baseline = self.base_code.is_none();
+        }
+        let Some(ptr) = self.base_code.as_mut().and_then(|c| c.install(&bytes, 16).ok()) else {
+            *self.base_map.entry(off) = Base::Never;
+            return None;
+        };
+        // SAFETY: `ptr` is the entry of a function `baseline::translate`
+        // emitted with the `BaseFn` signature, installed whole; it lives as
+        // long as `self.base_code`, which is freed only with `base_map`.
+        let func = unsafe { std::mem::transmute::<*mut u8, BaseFn>(ptr.as_ptr()) };
+        // A write to the block's page must now take the MMU's slow path,
+        // which reports it so the code is dropped (as for a region).
+        m.mark_code(off);
+        let code = BaseCode { func, len };
+        *self.base_map.entry(off) = Base::Code(code);
+        self.stats.baseline_blocks += 1;
+        Some(code)
+    }
+
+    /// Run the baseline code `base` of the block at `pc`.
+    fn run_baseline(&mut self, m: &mut Machine, base: BaseCode, pc: u32, limit: u64) -> Option<Exit> {
+        self.stats.baseline_calls += 1;
+        self.ctx.ram = m.ram.host_ptr();
+        self.ctx.pc = pc;
+        // As the interpreter's `run_ops`: a fresh block has not stopped.
+        m.stop_block = false;
+        let start = m.hart.instret;
+        let ctx: *mut JitCtx = &mut *self.ctx;
+        // SAFETY: `base.func` was emitted by `baseline::translate` with the
+        // `BaseFn` signature and lives in `self.base_code` (freed only with
+        // the map it came from). It accesses the machine only through the
+        // offsets of `Machine`'s fields and RAM through the TLB, whose
+        // entries point inside RAM (`ctx.ram`, set above); the pointers come
+        // from exclusive references unused until it returns.
+        let status = unsafe { (base.func)(m, ctx) };
+        self.stats.insts_run_baseline += m.hart.instret - start;
+        match status {
+            STATUS_MISS => self.side_exit(m, limit),
+            _ => None,
+        }
+    }
+
+    /// After [`STATUS_MISS`] from compiled or baseline code: the
+    /// interpreter runs exactly the rest of the guest block, starting with
+    /// the instruction that left, so the next boundary is where it would
+    /// have been.
+    fn side_exit(&mut self, m: &mut Machine, limit: u64) -> Option<Exit> {
+        self.stats.side_exits += 1;
+        let site = MissSite::unpack(self.ctx.rest);
+        m.hart.pc = self.ctx.pc.wrapping_add(site.at as u32);
+        m.hart.instret += u64::from(site.retired);
+        let end = m.hart.instret + u64::from(site.rest);
+        self.interp.run_block(m, end.min(limit))
     }
 
     /// The `BlockMap` side of [`Self::step`]: count a cold block, compile a
@@ -898,17 +1053,7 @@ impl JitEngine {
                 },
                 STATUS_END => return None,
                 STATUS_TRAP => return self.ctx.trap.take().and_then(|trap| m.raise(trap)),
-                STATUS_MISS => {
-                    // The interpreter runs exactly the rest of the guest
-                    // block, starting with the access that missed, so the
-                    // next boundary is where it would have been.
-                    self.stats.side_exits += 1;
-                    let site = MissSite::unpack(self.ctx.rest);
-                    m.hart.pc = self.ctx.pc.wrapping_add(site.at as u32);
-                    m.hart.instret += u64::from(site.retired);
-                    let end = m.hart.instret + u64::from(site.rest);
-                    return self.interp.run_block(m, end.min(limit));
-                }
+                STATUS_MISS => return self.side_exit(m, limit),
                 STATUS_EXIT => return self.ctx.exit.take(),
                 _ => return None,
             }
@@ -974,6 +1119,7 @@ impl Engine for JitEngine {
 
 impl Drop for JitEngine {
     fn drop(&mut self) {
+        self.drop_baseline();
         if let Some(t) = self.translator.take() {
             // SAFETY: every `BlockFn` lives in `self.code` / `self.map`, which
             // are dropped with the engine; no block is running (we hold

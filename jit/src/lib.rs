@@ -52,6 +52,23 @@
 //!   any other instruction, a helper fetches it across the boundary and
 //!   runs it through the interpreter.
 //!
+//! ## Tiers
+//! A block runs in one of three ways, chosen per block and invisible in the
+//! machine state:
+//! 1. **Interpreted** while it is cold (its first
+//!    [`DEFAULT_BASELINE_THRESHOLD`] runs).
+//! 2. **Baseline code** ([`baseline`]) from then on, until it has Cranelift
+//!    code: a template JIT that emits a fixed x86-64 sequence per instruction
+//!    in one pass, with guest registers in memory, in about a microsecond per
+//!    block. Its code is 2-3x faster than interpreting long blocks and costs a
+//!    thousandth of a Cranelift compile, so a block spends the long wait for
+//!    the compile thread (the tiering threshold, then the queue) in it. It uses
+//!    the exit protocol below, and leaves everything it does not emit
+//!    (division, system instructions, atomics, TLB misses) to the interpreter
+//!    through a side exit.
+//! 3. **Cranelift code**, once the block has run [`DEFAULT_THRESHOLD`] times:
+//!    regions, as described above.
+//!
 //! ## The exit protocol
 //! A compiled function returns a status ([`helpers`]) with the registers
 //! written back (possibly after tail-calling further regions, see
@@ -106,8 +123,10 @@
 //!   region).
 //! - **Tiering never decides results.** Cold blocks, blocks beyond the
 //!   compile budget and blocks Cranelift refuses or panics on (the
-//!   translator catches the panic) all run in the interpreter; the choice
-//!   is per block and invisible in the machine state.
+//!   translator catches the panic) all run in the interpreter or the
+//!   baseline tier; the choice is per block and invisible in the machine
+//!   state. Every differential suite also runs the baseline tier alone
+//!   ([`JitConfig::baseline_only`]).
 //! - **Crosscheck.** With `AVM_CROSSCHECK=1` ([`crosscheck`]) the interpreter
 //!   runs beside the JIT on a copy of the machine, block by block (regions
 //!   are then single blocks), and the first difference is reported with the
@@ -185,13 +204,15 @@
 //! warm run; emitting the stub's lookup in every region instead gained no
 //! more and cost ~25% more compile time.
 
+pub mod baseline;
 pub mod cache;
 pub mod code;
 pub mod crosscheck;
 pub mod engine;
 pub mod group;
 pub mod helpers;
+mod layout;
 pub mod translate;
 pub mod worker;
 
-pub use engine::{JitConfig, JitEngine, JitStats, DEFAULT_THRESHOLD};
+pub use engine::{JitConfig, JitEngine, JitStats, DEFAULT_BASELINE_THRESHOLD, DEFAULT_THRESHOLD};

@@ -50,11 +50,9 @@
 //!   calls `jit_exec`, which runs the interpreter's `execute` for that one
 //!   instruction.
 
-use std::mem::offset_of;
-
 use avm_interp::Op;
 use avm_isa::{decode, AluImmOp, AluOp, BranchOp, Decoded, Inst, LoadOp, Reg, StoreOp};
-use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
+use avm_mmu::TlbEntry;
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
@@ -76,30 +74,8 @@ use crate::helpers::{
 const I32: types::Type = types::I32;
 const I64: types::Type = types::I64;
 
-// Guest state layout. `offset_of!` gives the real offsets of the Rust structs,
-// whatever layout the compiler chose.
-const OFF_X: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, x)) as i32;
-const OFF_PC: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, pc)) as i32;
-const OFF_INSTRET: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, instret)) as i32;
-const OFF_STOP: i32 = offset_of!(Machine, stop_block) as i32;
-const OFF_TLB_READ: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, read)) as i32;
-const OFF_TLB_WRITE: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, write)) as i32;
-const OFF_TLB_FETCH: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, fetch)) as i32;
-const OFF_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
-const OFF_DELTA: i32 = offset_of!(TlbEntry, delta) as i32;
-const OFF_CTX_RAM: i32 = offset_of!(crate::helpers::JitCtx, ram) as i32;
-const OFF_CTX_LIMIT: i32 = offset_of!(crate::helpers::JitCtx, limit) as i32;
-const OFF_CTX_PC: i32 = offset_of!(crate::helpers::JitCtx, pc) as i32;
-const OFF_CTX_ENTRY: i32 = offset_of!(crate::helpers::JitCtx, entry) as i32;
-const OFF_CTX_REST: i32 = offset_of!(crate::helpers::JitCtx, rest) as i32;
-const OFF_CTX_SUCC: i32 = offset_of!(crate::helpers::JitCtx, succ) as i32;
-const OFF_CTX_CHAINED: i32 = offset_of!(crate::helpers::JitCtx, chained) as i32;
-const OFF_CTX_CHAIN: i32 = offset_of!(crate::helpers::JitCtx, chain) as i32;
-const OFF_SLOT_FUNC: i32 = offset_of!(SuccSlot, func) as i32;
-const OFF_SLOT_OFF: i32 = offset_of!(SuccSlot, off) as i32;
-const OFF_SLOT_LEN: i32 = offset_of!(SuccSlot, len) as i32;
-const OFF_SLOT_ENTRY: i32 = offset_of!(SuccSlot, entry) as i32;
-const OFF_SLOT_REL: i32 = offset_of!(SuccSlot, rel) as i32;
+use crate::layout::*;
+
 // Compiled code reads an empty slot's `func` as 0.
 const _: () = assert!(size_of::<Option<BlockFn>>() == size_of::<usize>());
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
@@ -1796,6 +1772,7 @@ impl Site {
 mod tests {
     use super::*;
     use avm_isa::asm::encode;
+    use avm_mmu::Machine;
 
     /// The dump shows each guest instruction at its offset from the entry.
     #[test]

@@ -162,7 +162,13 @@ pub fn run_both(program: &[u8], limit: u64, ram: u32) -> (Exit, JitStats) {
     let m = machine(program, ram);
     let (_, exit, stats) = run_both_with(&m, &[limit], config(0));
     let _ = run_both_with(&m, &[limit], config(DEFAULT_THRESHOLD));
+    let _ = run_both_with(&m, &[limit], baseline_only());
     (exit, stats)
+}
+
+/// The baseline tier alone, no crosscheck.
+pub fn baseline_only() -> JitConfig {
+    JitConfig { crosscheck: false, ..JitConfig::baseline_only() }
 }
 
 /// A config with this threshold and no crosscheck.

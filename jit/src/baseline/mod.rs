@@ -1,0 +1,386 @@
+//! The baseline tier: a template JIT that turns one guest block into x86-64
+//! code in about a microsecond, for blocks that are warm but not yet
+//! compiled by Cranelift.
+//!
+//! Cranelift costs about as much per block as a thousand interpreted runs
+//! of it (`benches/jit.rs`). A short program, or the first moments of a
+//! long one, therefore spends most of its time interpreting blocks on their
+//! way to the tiering threshold, or waiting for the compile thread. This
+//! tier fills that gap the way V8's Sparkplug or Wasmtime's Winch do: no IR,
+//! no register allocation, each instruction a fixed sequence of host
+//! instructions ([`x86`]), emitted in one pass on the engine's own thread.
+//! Its code is several times faster than the interpreter (no fetch, no
+//! dispatch, no operand decoding) and several times slower than
+//! Cranelift's; a block leaves it as soon as its Cranelift code is ready.
+//!
+//! ## The scheme, and why it cannot differ from the interpreter
+//! - **Registers live in memory**: every instruction loads its operands
+//!   from `m.hart.x` and stores its result there at once. So the machine
+//!   state is exact after every instruction, and leaving at any point needs
+//!   no write-back.
+//! - **Same exit protocol as Cranelift's regions** ([`crate::helpers`]): a
+//!   block that ends normally sets `pc`, adds its length to `instret` and
+//!   returns `STATUS_END`; one that cannot go on returns `STATUS_MISS` with
+//!   the instruction's [`MissSite`], and the engine runs the rest of the
+//!   block in the interpreter, starting with that instruction.
+//! - **Loads and stores** inline the TLB hit path exactly as the Cranelift
+//!   translator does (same entry, same tag test covering the page end, same
+//!   delta); anything else (no translation cached, a page crossing, a
+//!   device, a store to a code page) is a side exit, so this tier never
+//!   raises a fault and never touches memory the slow way.
+//! - **Only plain instructions are emitted**: RV32I/M arithmetic (not
+//!   division, whose RISC-V corner cases stay in the interpreter), `lui`,
+//!   `auipc`, loads, stores, branches and jumps. Anything else (CSRs,
+//!   `ecall`, atomics, fences, division, ...) is a side exit *before* it:
+//!   the interpreter executes it, with its single meaning.
+//! - **pc is an input** (`ctx.pc`, the block's address), as in regions.
+//!
+//! Metering, interrupts and invalidation need nothing here: the engine
+//! enters a block only when the budget covers all of it and between blocks
+//! does what the interpreter does between blocks, and the code of a block is
+//! dropped with its page's map entries when the page is written.
+
+pub mod x86;
+
+use avm_interp::Op;
+use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, StoreOp};
+use avm_mmu::tlb::TLB_ENTRIES;
+use avm_mmu::Machine;
+
+use crate::helpers::{JitCtx, MissSite, STATUS_END, STATUS_MISS};
+use crate::layout::*;
+use x86::{Alu, Cond, Gpr, Label, Shift, R8, RAX, RCX, RDI, RDX, RSI, X86};
+
+/// Baseline code for one block: `(machine, context) -> status` in the
+/// System V calling convention (arguments in `rdi` and `rsi`, whatever the
+/// host OS's default), with `ctx.pc` the block's address.
+#[cfg(target_arch = "x86_64")]
+pub type BaseFn = unsafe extern "sysv64" fn(*mut Machine, *mut JitCtx) -> u32;
+/// Never made on this host (see [`translate`]).
+#[cfg(not(target_arch = "x86_64"))]
+pub type BaseFn = unsafe extern "C" fn(*mut Machine, *mut JitCtx) -> u32;
+
+/// The baseline code of a block and what entering it takes from the budget.
+#[derive(Clone, Copy, Debug)]
+pub struct BaseCode {
+    /// The code.
+    pub func: BaseFn,
+    /// Instructions in the block.
+    pub len: u32,
+}
+
+/// Machine code for the block `ops` (as decoded by the interpreter), or
+/// `None` where this tier does not exist (a host other than x86-64) or the
+/// block is empty.
+pub fn translate(ops: &[Op]) -> Option<Vec<u8>> {
+    if !cfg!(target_arch = "x86_64") || ops.is_empty() || ops.len() > avm_interp::MAX_BLOCK_LEN {
+        return None;
+    }
+    let mut e = Emitter { a: X86::default(), misses: Vec::new(), n: ops.len() as u32 };
+    let mut at = 0u32;
+    for (i, op) in ops.iter().enumerate() {
+        let site = MissSite { at: at as i32, retired: i as u32, rest: e.n - i as u32 };
+        let len = u32::from(op.len);
+        if !e.inst(op.inst, site, len) {
+            // This instruction, and the rest of the block, are the
+            // interpreter's.
+            e.miss_now(site);
+            return e.finish();
+        }
+        if op.inst.ends_block() {
+            return e.finish();
+        }
+        at += len;
+    }
+    // The block was cut (length cap or page end): fall through.
+    e.pc_plus(RAX, at);
+    e.a.store(RDI, OFF_PC, RAX);
+    e.end(e.n);
+    e.finish()
+}
+
+/// Emits one block.
+struct Emitter {
+    a: X86,
+    /// The side exits to emit after the block: (label, site).
+    misses: Vec<(Label, MissSite)>,
+    /// Instructions in the block.
+    n: u32,
+}
+
+/// The byte offset of guest register `r` in the machine.
+fn x(r: Reg) -> i32 {
+    OFF_X + 4 * r.idx() as i32
+}
+
+impl Emitter {
+    fn finish(mut self) -> Option<Vec<u8>> {
+        for (label, site) in std::mem::take(&mut self.misses) {
+            self.a.bind(label);
+            self.miss_now(site);
+        }
+        self.a.finish()
+    }
+
+    /// `dst = x[r]` (0 for `x0`).
+    fn get(&mut self, dst: Gpr, r: Reg) {
+        if r == Reg::ZERO {
+            self.a.alu(Alu::Xor, dst, dst);
+        } else {
+            self.a.load(dst, RDI, x(r));
+        }
+    }
+
+    /// `x[r] = src` (nothing for `x0`).
+    fn set(&mut self, r: Reg, src: Gpr) {
+        if r != Reg::ZERO {
+            self.a.store(RDI, x(r), src);
+        }
+    }
+
+    /// `dst = ctx.pc + delta`: the address of the byte `delta` into the block.
+    fn pc_plus(&mut self, dst: Gpr, delta: u32) {
+        self.a.load(dst, RSI, OFF_CTX_PC);
+        if delta != 0 {
+            self.a.alu_imm(Alu::Add, dst, delta as i32);
+        }
+    }
+
+    /// A normal exit after `retired` instructions (`pc` already stored).
+    fn end(&mut self, retired: u32) {
+        self.a.add64_mem_imm(RDI, OFF_INSTRET, retired as i32);
+        self.a.mov_imm(RAX, STATUS_END as i32);
+        self.a.ret();
+    }
+
+    /// The side exit of `site`, here.
+    fn miss_now(&mut self, site: MissSite) {
+        self.a.store_imm(RSI, OFF_CTX_REST, site.pack() as i32);
+        self.a.mov_imm(RAX, STATUS_MISS as i32);
+        self.a.ret();
+    }
+
+    /// Emit one instruction; false if this tier leaves it to the
+    /// interpreter.
+    fn inst(&mut self, inst: Inst, site: MissSite, len: u32) -> bool {
+        let at = site.at as u32;
+        match inst {
+            Inst::Lui { rd, imm } => {
+                if rd != Reg::ZERO {
+                    self.a.store_imm(RDI, x(rd), imm as i32);
+                }
+            }
+            Inst::Auipc { rd, imm } => {
+                if rd != Reg::ZERO {
+                    self.pc_plus(RAX, at.wrapping_add(imm));
+                    self.set(rd, RAX);
+                }
+            }
+            Inst::AluImm { op, rd, rs1, imm } => {
+                if rd != Reg::ZERO {
+                    self.get(RAX, rs1);
+                    let result = self.alu_imm(op, imm);
+                    self.set(rd, result);
+                }
+            }
+            Inst::Alu { op, rd, rs1, rs2 } => {
+                if matches!(op, AluOp::Div | AluOp::Divu | AluOp::Rem | AluOp::Remu) {
+                    return false;
+                }
+                if rd != Reg::ZERO {
+                    self.get(RAX, rs1);
+                    self.get(RCX, rs2);
+                    let result = self.alu(op);
+                    self.set(rd, result);
+                }
+            }
+            Inst::Load { op, rd, rs1, offset } => {
+                self.host_address(rs1, offset, op.width(), OFF_TLB_READ, site);
+                match op {
+                    LoadOp::Lb => self.a.load_i8(RDX, RCX, 0),
+                    LoadOp::Lbu => self.a.load_u8(RDX, RCX, 0),
+                    LoadOp::Lh => self.a.load_i16(RDX, RCX, 0),
+                    LoadOp::Lhu => self.a.load_u16(RDX, RCX, 0),
+                    LoadOp::Lw => self.a.load(RDX, RCX, 0),
+                }
+                self.set(rd, RDX);
+            }
+            Inst::Store { op, rs1, rs2, offset } => {
+                self.host_address(rs1, offset, op.width(), OFF_TLB_WRITE, site);
+                self.get(RDX, rs2);
+                match op {
+                    StoreOp::Sb => self.a.store8(RCX, 0, RDX),
+                    StoreOp::Sh => self.a.store16(RCX, 0, RDX),
+                    StoreOp::Sw => self.a.store(RCX, 0, RDX),
+                }
+            }
+            Inst::Jal { rd, offset } => {
+                if rd != Reg::ZERO {
+                    self.pc_plus(RAX, at + len);
+                    self.set(rd, RAX);
+                }
+                self.pc_plus(RAX, at.wrapping_add(offset as u32));
+                self.a.store(RDI, OFF_PC, RAX);
+                self.end(site.retired + 1);
+            }
+            Inst::Jalr { rd, rs1, offset } => {
+                // The target first: `rd` may be `rs1`.
+                self.get(RAX, rs1);
+                self.a.alu_imm(Alu::Add, RAX, offset);
+                self.a.alu_imm(Alu::And, RAX, !1);
+                self.a.store(RDI, OFF_PC, RAX);
+                if rd != Reg::ZERO {
+                    self.pc_plus(RCX, at + len);
+                    self.set(rd, RCX);
+                }
+                self.end(site.retired + 1);
+            }
+            Inst::Branch { op, rs1, rs2, offset } => {
+                self.get(RAX, rs1);
+                self.get(RCX, rs2);
+                self.a.load(RDX, RSI, OFF_CTX_PC);
+                self.a.lea(R8, RDX, at.wrapping_add(offset as u32) as i32);
+                self.a.lea(RDX, RDX, (at + len) as i32);
+                self.a.alu(Alu::Cmp, RAX, RCX);
+                let taken = match op {
+                    BranchOp::Beq => Cond::E,
+                    BranchOp::Bne => Cond::Ne,
+                    BranchOp::Blt => Cond::L,
+                    BranchOp::Bge => Cond::Ge,
+                    BranchOp::Bltu => Cond::B,
+                    BranchOp::Bgeu => Cond::Ae,
+                };
+                self.a.cmov(taken, RDX, R8);
+                self.a.store(RDI, OFF_PC, RDX);
+                self.end(site.retired + 1);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `rax op imm`; returns the register holding the result.
+    fn alu_imm(&mut self, op: AluImmOp, imm: i32) -> Gpr {
+        let shift = |e: &mut Self, s| {
+            e.a.shift_imm(s, RAX, (imm & 31) as u8);
+            RAX
+        };
+        match op {
+            AluImmOp::Addi => self.alu_imm_plain(Alu::Add, imm),
+            AluImmOp::Xori => self.alu_imm_plain(Alu::Xor, imm),
+            AluImmOp::Ori => self.alu_imm_plain(Alu::Or, imm),
+            AluImmOp::Andi => self.alu_imm_plain(Alu::And, imm),
+            AluImmOp::Slli => shift(self, Shift::Shl),
+            AluImmOp::Srli => shift(self, Shift::Shr),
+            AluImmOp::Srai => shift(self, Shift::Sar),
+            AluImmOp::Slti | AluImmOp::Sltiu => {
+                // `xor` before `cmp`: it clobbers the flags.
+                self.a.alu(Alu::Xor, RDX, RDX);
+                self.a.alu_imm(Alu::Cmp, RAX, imm);
+                self.a.setcc(if op == AluImmOp::Slti { Cond::L } else { Cond::B }, RDX);
+                RDX
+            }
+        }
+    }
+
+    fn alu_imm_plain(&mut self, op: Alu, imm: i32) -> Gpr {
+        self.a.alu_imm(op, RAX, imm);
+        RAX
+    }
+
+    /// `rax op rcx` (no division); returns the register holding the result.
+    fn alu(&mut self, op: AluOp) -> Gpr {
+        let a = &mut self.a;
+        match op {
+            AluOp::Add => a.alu(Alu::Add, RAX, RCX),
+            AluOp::Sub => a.alu(Alu::Sub, RAX, RCX),
+            AluOp::And => a.alu(Alu::And, RAX, RCX),
+            AluOp::Or => a.alu(Alu::Or, RAX, RCX),
+            AluOp::Xor => a.alu(Alu::Xor, RAX, RCX),
+            // x86 takes a 32-bit shift amount modulo 32, as RISC-V does.
+            AluOp::Sll => a.shift_cl(Shift::Shl, RAX),
+            AluOp::Srl => a.shift_cl(Shift::Shr, RAX),
+            AluOp::Sra => a.shift_cl(Shift::Sar, RAX),
+            AluOp::Slt | AluOp::Sltu => {
+                a.alu(Alu::Xor, RDX, RDX);
+                a.alu(Alu::Cmp, RAX, RCX);
+                a.setcc(if op == AluOp::Slt { Cond::L } else { Cond::B }, RDX);
+                return RDX;
+            }
+            AluOp::Mul => a.imul(RAX, RCX),
+            // The high words come from one 64-bit product of the operands
+            // extended as the instruction says (32-bit loads zero-extend):
+            // it never overflows 64 bits, whatever the signs.
+            AluOp::Mulh => {
+                a.movsxd(RAX, RAX);
+                a.movsxd(RCX, RCX);
+                a.imul64(RAX, RCX);
+                a.shr64_imm(RAX, 32);
+            }
+            AluOp::Mulhsu => {
+                a.movsxd(RAX, RAX);
+                a.imul64(RAX, RCX);
+                a.shr64_imm(RAX, 32);
+            }
+            AluOp::Mulhu => {
+                a.imul64(RAX, RCX);
+                a.shr64_imm(RAX, 32);
+            }
+            AluOp::Div | AluOp::Divu | AluOp::Rem | AluOp::Remu => unreachable!("division is the interpreter's"),
+        }
+        RAX
+    }
+
+    /// `rcx` = the host address of the `width`-byte access at `rs1 + offset`
+    /// on TLB side `side`, or the side exit of `site`: the inline TLB hit
+    /// path of `Machine::load`/`store`, as the Cranelift translator emits it
+    /// (the entry of the address's page, a tag compared with the page of
+    /// the access's *last* byte, so one test also catches a page crossing).
+    fn host_address(&mut self, rs1: Reg, offset: i32, width: u32, side: i32, site: MissSite) {
+        const _: () = assert!(TLB_ENTRIES.is_power_of_two() && TLB_ENTRIES > 1);
+        let a = &mut self.a;
+        if rs1 == Reg::ZERO {
+            a.alu(Alu::Xor, RCX, RCX);
+        } else {
+            a.load(RCX, RDI, x(rs1));
+        }
+        if offset != 0 {
+            a.alu_imm(Alu::Add, RCX, offset);
+        }
+        // rax = &tlb entry: m + (page % TLB_ENTRIES) * 8.
+        a.mov(RAX, RCX);
+        a.shift_imm(Shift::Shr, RAX, 12 - 3);
+        a.alu_imm(Alu::And, RAX, ((TLB_ENTRIES - 1) << 3) as i32);
+        a.add64(RAX, RDI);
+        // edx = page of the last byte.
+        a.lea(RDX, RCX, width as i32 - 1);
+        a.alu_imm(Alu::And, RDX, !0xfff);
+        a.alu_mem(Alu::Cmp, RDX, RAX, side + OFF_TAG);
+        let miss = a.label();
+        a.jcc(Cond::Ne, miss);
+        self.misses.push((miss, site));
+        // RAM offset = address + delta (32-bit: the upper half is cleared),
+        // host address = RAM base + offset.
+        let a = &mut self.a;
+        a.alu_mem(Alu::Add, RCX, RAX, side + OFF_DELTA);
+        a.add64_mem(RCX, RSI, OFF_CTX_RAM);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use avm_isa::Reg;
+
+    #[test]
+    fn a_block_with_nothing_to_emit_first_is_a_side_exit_at_once() {
+        let ecall = [Op { inst: Inst::Ecall, len: 4 }];
+        let code = translate(&ecall).expect("emitted");
+        // mov dword [rsi + rest], site; mov eax, MISS; ret
+        assert_eq!(code.len(), 7 + 5 + 1, "{code:x?}");
+        let add =
+            Op { inst: Inst::Alu { op: AluOp::Add, rd: Reg::new(5), rs1: Reg::new(6), rs2: Reg::new(7) }, len: 4 };
+        assert!(translate(&[add; 3]).is_some());
+        assert!(translate(&[]).is_none());
+    }
+}

@@ -1,0 +1,34 @@
+//! Where compiled code finds guest state: byte offsets of the fields of
+//! [`Machine`], [`JitCtx`] and [`SuccSlot`] that both compiled tiers (the
+//! Cranelift translator and the baseline) read and write.
+//! `offset_of!` gives the real offsets of the Rust structs, whatever layout
+//! the compiler chose, so nothing here is written out by hand.
+
+use std::mem::offset_of;
+
+use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
+
+use crate::helpers::{JitCtx, SuccSlot};
+
+pub(crate) const OFF_X: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, x)) as i32;
+pub(crate) const OFF_PC: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, pc)) as i32;
+pub(crate) const OFF_INSTRET: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, instret)) as i32;
+pub(crate) const OFF_STOP: i32 = offset_of!(Machine, stop_block) as i32;
+pub(crate) const OFF_TLB_READ: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, read)) as i32;
+pub(crate) const OFF_TLB_WRITE: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, write)) as i32;
+pub(crate) const OFF_TLB_FETCH: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, fetch)) as i32;
+pub(crate) const OFF_TAG: i32 = offset_of!(TlbEntry, tag) as i32;
+pub(crate) const OFF_DELTA: i32 = offset_of!(TlbEntry, delta) as i32;
+pub(crate) const OFF_CTX_RAM: i32 = offset_of!(JitCtx, ram) as i32;
+pub(crate) const OFF_CTX_LIMIT: i32 = offset_of!(JitCtx, limit) as i32;
+pub(crate) const OFF_CTX_PC: i32 = offset_of!(JitCtx, pc) as i32;
+pub(crate) const OFF_CTX_ENTRY: i32 = offset_of!(JitCtx, entry) as i32;
+pub(crate) const OFF_CTX_REST: i32 = offset_of!(JitCtx, rest) as i32;
+pub(crate) const OFF_CTX_SUCC: i32 = offset_of!(JitCtx, succ) as i32;
+pub(crate) const OFF_CTX_CHAINED: i32 = offset_of!(JitCtx, chained) as i32;
+pub(crate) const OFF_CTX_CHAIN: i32 = offset_of!(JitCtx, chain) as i32;
+pub(crate) const OFF_SLOT_FUNC: i32 = offset_of!(SuccSlot, func) as i32;
+pub(crate) const OFF_SLOT_OFF: i32 = offset_of!(SuccSlot, off) as i32;
+pub(crate) const OFF_SLOT_LEN: i32 = offset_of!(SuccSlot, len) as i32;
+pub(crate) const OFF_SLOT_ENTRY: i32 = offset_of!(SuccSlot, entry) as i32;
+pub(crate) const OFF_SLOT_REL: i32 = offset_of!(SuccSlot, rel) as i32;
