@@ -5,8 +5,9 @@
 //! at `RAM_BASE`, so traps re-enter the code rather than fault off RAM.
 //!
 //! Oracle ([`avm_testgen::run_engines`]): the interpreter twice
-//! (determinism) and the JIT compiling every block on first use (threshold
-//! 0) end in the same [`avm_testgen::Snapshot`]: exit, pc, privilege,
+//! (determinism), the JIT compiling every block on first use (threshold
+//! 0) and the JIT's baseline tier alone end in the same
+//! [`avm_testgen::Snapshot`]: exit, pc, privilege,
 //! instret, registers, CSRs, reservation, console, RAM and TLB.
 
 #![no_main]
@@ -37,7 +38,8 @@ fuzz_target!(|data: &[u8]| {
     };
     let (mut a, mut b) = (Interpreter::new(), Interpreter::new());
     let mut jit = JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() });
-    if let Err(d) = run_engines(setup, LIMIT, &mut [&mut a, &mut b, &mut jit]) {
+    let mut baseline = JitEngine::new(JitConfig::baseline_only());
+    if let Err(d) = run_engines(setup, LIMIT, &mut [&mut a, &mut b, &mut jit, &mut baseline]) {
         panic!("engines diverge on {} code bytes: {d}", code.len());
     }
 });

@@ -7,8 +7,9 @@
 //!
 //! Oracle: the interpreter, the JIT at threshold 0 (every block compiled,
 //! single-block regions: successors have not run yet), at threshold 3
-//! (regions of blocks that already ran: loops inside compiled code) and at
-//! its default threshold (tiering) run the program one-shot
+//! (regions of blocks that already ran: loops inside compiled code), at
+//! its default threshold (tiering) and its baseline tier alone run the
+//! program one-shot
 //! and must agree ([`avm_testgen::run_engines`]); then the same engines run
 //! it again on fresh machines with the budget cut into slices, so limits land
 //! mid-block, and must match the one-shot result. The second run reuses the
@@ -42,9 +43,10 @@ fuzz_target!(|data: &[u8]| {
     let mut eager = JitEngine::new(JitConfig { threshold: 0, ..JitConfig::default() });
     let mut warm = JitEngine::new(JitConfig { threshold: 3, ..JitConfig::default() });
     let mut tiered = JitEngine::new(JitConfig::default());
-    let expected = run_engines(setup, limit, &mut [&mut interp, &mut eager, &mut warm, &mut tiered])
+    let mut baseline = JitEngine::new(JitConfig::baseline_only());
+    let expected = run_engines(setup, limit, &mut [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline])
         .unwrap_or_else(|d| fail(&program, limit, &[], &d));
-    let sliced = run_engines_sliced(setup, limit, &slices, &mut [&mut interp, &mut eager, &mut warm, &mut tiered])
-        .unwrap_or_else(|d| fail(&program, limit, &slices, &d));
+    let mut all = [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline];
+    let sliced = run_engines_sliced(setup, limit, &slices, &mut all).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
     compare(&expected, &sliced).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
 });
