@@ -12,6 +12,10 @@
 //!   over blocks of µs per instruction.
 //! - `compile-synthetic/{alu,mem}/N`: blocks of N (1..64) ALU instructions or N
 //!   loads/stores, the two extremes of real code.
+//! - `compile-baseline/<workload>`: the same real blocks through the baseline
+//!   tier's one-pass translator (`avm_jit::baseline`), which the engine uses
+//!   while a block waits for Cranelift; its median µs per instruction is
+//!   printed first.
 //! - `metering/<workload>`: a whole run on the JIT with a warm code cache, with
 //!   metering on (the default: a compiled block is entered only if the budget
 //!   covers it) and off (`JitConfig::metering = false`, a bench-only switch that
@@ -26,6 +30,7 @@ use std::time::{Duration, Instant};
 use avm::run::load_bare_metal;
 use avm_interp::{decode_block, Op};
 use avm_isa::{AluImmOp, AluOp, Inst, LoadOp, Reg, StoreOp};
+use avm_jit::baseline;
 use avm_jit::translate::Translator;
 use avm_jit::{JitConfig, JitEngine};
 use avm_mmu::{Engine, Exit, Machine};
@@ -95,6 +100,27 @@ fn compile_all(samples: &[Sample], iters: u64) -> Duration {
     elapsed
 }
 
+/// The median over blocks of baseline translation time per instruction
+/// (best of five per block).
+fn baseline_median_per_insn(samples: &[Sample]) -> f64 {
+    let mut per: Vec<f64> = samples
+        .iter()
+        .map(|s| {
+            let best = (0..5)
+                .map(|_| {
+                    let start = Instant::now();
+                    black_box(baseline::translate(&s.ops));
+                    start.elapsed()
+                })
+                .min()
+                .unwrap_or_default();
+            best.as_secs_f64() * 1e6 / s.ops.len() as f64
+        })
+        .collect();
+    per.sort_by(f64::total_cmp);
+    per.get(per.len() / 2).copied().unwrap_or(0.0)
+}
+
 /// µs per guest instruction by block length, from one pass (3 repetitions, best).
 fn print_by_length(name: &str, samples: &[Sample]) {
     let buckets = [(1, 4), (5, 16), (17, 32), (33, 64)];
@@ -153,14 +179,30 @@ fn median_per_insn(samples: &[Sample]) -> f64 {
 }
 
 fn bench_compile(c: &mut Criterion) {
+    let workloads: Vec<(&str, Vec<Sample>)> = WORKLOADS.iter().map(|&name| (name, guest_blocks(name))).collect();
     let mut group = c.benchmark_group("compile");
     group.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(300));
     group.measurement_time(Duration::from_secs(2));
-    for name in WORKLOADS {
-        let samples = guest_blocks(name);
-        print_by_length(name, &samples);
-        group.throughput(Throughput::Elements(insns(&samples)));
-        group.bench_function(name, |b| b.iter_custom(|iters| compile_all(&samples, iters)));
+    for (name, samples) in &workloads {
+        print_by_length(name, samples);
+        group.throughput(Throughput::Elements(insns(samples)));
+        group.bench_function(*name, |b| b.iter_custom(|iters| compile_all(samples, iters)));
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("compile-baseline");
+    group.sample_size(10).warm_up_time(Duration::from_millis(300));
+    group.measurement_time(Duration::from_secs(1));
+    for (name, samples) in &workloads {
+        println!("{name}: baseline tier, median block {:.3} µs/insn", baseline_median_per_insn(samples));
+        group.throughput(Throughput::Elements(insns(samples)));
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                for s in samples {
+                    black_box(baseline::translate(&s.ops));
+                }
+            })
+        });
     }
     group.finish();
 

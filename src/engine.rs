@@ -112,6 +112,7 @@ impl HostEngine for avm_jit::JitEngine {
             ("insts_run_compiled", s.insts_run_compiled),
             ("blocks_run_interpreted", s.blocks_run_interpreted),
             ("baseline_blocks", s.baseline_blocks),
+            ("baseline_drops", s.baseline_drops),
             ("baseline_calls", s.baseline_calls),
             ("insts_run_baseline", s.insts_run_baseline),
             ("code_cache_hits", s.cache_hits),

@@ -50,6 +50,10 @@ pub struct JitConfig {
     /// A block gets baseline code once it has been interpreted this many
     /// times (0: on first use).
     pub baseline_threshold: u32,
+    /// Baseline code held at most, in bytes: beyond it all baseline code is
+    /// dropped and made again as blocks run (it is cheap to remake), so code
+    /// that keeps rewriting itself cannot grow it without bound.
+    pub max_baseline_bytes: usize,
 }
 
 /// Default [`JitConfig::threshold`]. Compiling a block costs roughly what
@@ -69,11 +73,6 @@ pub const DEFAULT_THRESHOLD: u32 = 256;
 /// straight-line body) stays interpreted.
 pub const DEFAULT_BASELINE_THRESHOLD: u32 = 2;
 
-/// Baseline code held at most, in bytes: beyond it all baseline code is
-/// dropped and translated again as blocks run (it is cheap to remake), so
-/// code that keeps rewriting itself cannot grow it without bound.
-pub const MAX_BASELINE_CODE_BYTES: usize = 16 << 20;
-
 impl Default for JitConfig {
     fn default() -> Self {
         JitConfig {
@@ -85,6 +84,7 @@ impl Default for JitConfig {
             background: false,
             baseline: true,
             baseline_threshold: DEFAULT_BASELINE_THRESHOLD,
+            max_baseline_bytes: 16 << 20,
         }
     }
 }
@@ -133,6 +133,9 @@ pub struct JitStats {
     pub blocks_run_interpreted: u64,
     /// Blocks translated by the baseline tier.
     pub baseline_blocks: u64,
+    /// Times all baseline code was dropped because it reached
+    /// [`JitConfig::max_baseline_bytes`].
+    pub baseline_drops: u64,
     /// Block executions in baseline code.
     pub baseline_calls: u64,
     /// Instructions retired by baseline code (the rest of a block after a
@@ -563,8 +566,9 @@ impl JitEngine {
             *self.base_map.entry(off) = Base::Never;
             return None;
         };
-        if self.base_code.as_ref().is_some_and(|c| c.used() + bytes.len() > MAX_BASELINE_CODE_BYTES) {
+        if self.base_code.as_ref().is_some_and(|c| c.used() + bytes.len() > self.config.max_baseline_bytes) {
             self.drop_baseline();
+            self.stats.baseline_drops += 1;
         }
         if self.base_code.is_none() && !self.no_baseline {
             self.base_code = CodeMemory::new().ok();

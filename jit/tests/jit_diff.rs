@@ -400,6 +400,36 @@ fn jit_bomb_is_bounded() {
     assert!(stats.blocks_run_interpreted >= u64::from(BLOCKS) - budget as u64, "{stats:?}");
 }
 
+/// The baseline tier's JIT bomb: thousands of distinct blocks, each run
+/// several times, with a code budget far below what they need. The tier
+/// drops all its code whenever the budget is reached and makes it again;
+/// the result is the interpreter's.
+#[test]
+fn baseline_code_is_bounded() {
+    use avm_isa::BranchOp;
+    const BLOCKS: u32 = 4000;
+    let t6 = Reg::new(31);
+    let mut a = Asm::new(RAM_BASE);
+    a.li(t6, 4);
+    let top = a.here();
+    let end = a.new_label();
+    for i in 0..BLOCKS {
+        a.inst(Inst::Lui { rd: Reg::new(5 + (i & 7)), imm: i << 12 });
+        a.inst(Inst::Jal { rd: Reg::ZERO, offset: 4 });
+    }
+    a.addi(t6, t6, -1);
+    a.branch_label(BranchOp::Beq, t6, Reg::ZERO, end);
+    a.jal_label(Reg::ZERO, top);
+    a.bind(end);
+    a.inst(Inst::Wfi);
+    let m = machine(&a.finish().expect("assembles"), RAM);
+    let budget = 16 << 10;
+    let cfg = JitConfig { max_baseline_bytes: budget, ..baseline_only() };
+    let (_, exit, stats) = run_both_with(&m, &[u64::MAX], cfg);
+    assert_eq!(exit, Exit::WaitForInterrupt);
+    assert!(stats.baseline_drops > 3 && stats.insts_run_baseline > u64::from(BLOCKS) * 2, "{stats:?}");
+}
+
 /// Sv32 in S-mode: megapage and 4 KiB mappings, loads and stores through
 /// the TLB, page faults (load, store to a read-only page, a store crossing
 /// into a read-only page), `sfence.vma`, and a store to the code page
