@@ -631,7 +631,16 @@ impl JitEngine {
     /// hot one; remember compiled code in the successor cache.
     #[inline]
     fn lookup(&mut self, m: &mut Machine, off: u32) -> Option<CodeRef> {
-        let code = match *self.map.entry(off) {
+        // The common case first, counted through the one map lookup: a
+        // cold block below the threshold that needs no cache probe.
+        let entry = self.map.entry(off);
+        if let Entry::Cold(n) = entry {
+            if *n < self.config.threshold && (*n > 0 || self.code.is_empty()) {
+                *n += 1;
+                return None;
+            }
+        }
+        let code = match *entry {
             Entry::Hot(code) => Some(code),
             Entry::Interp => None,
             Entry::Pending | Entry::Member => self.collect(m, off),
