@@ -19,6 +19,7 @@
 
 use avm_interp::Interpreter;
 use avm_jit::{JitConfig, JitEngine};
+use avm_mmu::Engine;
 use avm_testgen::{compare, generate_from_bytes, machine_for, run_engines, run_engines_sliced, Divergence, Program};
 use libfuzzer_sys::fuzz_target;
 
@@ -46,7 +47,7 @@ fuzz_target!(|data: &[u8]| {
     let mut baseline = JitEngine::new(JitConfig::baseline_only());
     let expected = run_engines(setup, limit, &mut [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline])
         .unwrap_or_else(|d| fail(&program, limit, &[], &d));
-    let mut all = [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline];
+    let mut all: [&mut dyn Engine; 5] = [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline];
     let sliced = run_engines_sliced(setup, limit, &slices, &mut all).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
     compare(&expected, &sliced).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
 });
