@@ -48,6 +48,7 @@ fuzz_target!(|data: &[u8]| {
     let expected = run_engines(setup, limit, &mut [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline])
         .unwrap_or_else(|d| fail(&program, limit, &[], &d));
     let mut all: [&mut dyn Engine; 5] = [&mut interp, &mut eager, &mut warm, &mut tiered, &mut baseline];
-    let sliced = run_engines_sliced(setup, limit, &slices, &mut all).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
+    let sliced =
+        run_engines_sliced(setup, limit, &slices, &mut all).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
     compare(&expected, &sliced).unwrap_or_else(|d| fail(&program, limit, &slices, &d));
 });
