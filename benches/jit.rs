@@ -100,27 +100,6 @@ fn compile_all(samples: &[Sample], iters: u64) -> Duration {
     elapsed
 }
 
-/// The median over blocks of baseline translation time per instruction
-/// (best of five per block).
-fn baseline_median_per_insn(samples: &[Sample]) -> f64 {
-    let mut per: Vec<f64> = samples
-        .iter()
-        .map(|s| {
-            let best = (0..5)
-                .map(|_| {
-                    let start = Instant::now();
-                    black_box(baseline::translate(&s.ops));
-                    start.elapsed()
-                })
-                .min()
-                .unwrap_or_default();
-            best.as_secs_f64() * 1e6 / s.ops.len() as f64
-        })
-        .collect();
-    per.sort_by(f64::total_cmp);
-    per.get(per.len() / 2).copied().unwrap_or(0.0)
-}
-
 /// µs per guest instruction by block length, from one pass (3 repetitions, best).
 fn print_by_length(name: &str, samples: &[Sample]) {
     let buckets = [(1, 4), (5, 16), (17, 32), (33, 64)];
@@ -158,13 +137,24 @@ fn median_per_insn(samples: &[Sample]) -> f64 {
     if let Some(s) = samples.first() {
         black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
     }
+    let median = median_time_per_insn(samples, |s| {
+        black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
+    });
+    // SAFETY: nothing compiled here is ever called.
+    unsafe { t.free() };
+    median
+}
+
+/// The median over blocks of µs per instruction of `work` on the block
+/// (best of three runs per block).
+fn median_time_per_insn(samples: &[Sample], mut work: impl FnMut(&Sample)) -> f64 {
     let mut per: Vec<f64> = samples
         .iter()
         .map(|s| {
             let best = (0..3)
                 .map(|_| {
                     let start = Instant::now();
-                    black_box(t.compile(&s.ops, &s.bytes).expect("compiles"));
+                    work(s);
                     start.elapsed()
                 })
                 .min()
@@ -172,8 +162,6 @@ fn median_per_insn(samples: &[Sample]) -> f64 {
             best.as_secs_f64() * 1e6 / s.ops.len() as f64
         })
         .collect();
-    // SAFETY: nothing compiled here is ever called.
-    unsafe { t.free() };
     per.sort_by(f64::total_cmp);
     per.get(per.len() / 2).copied().unwrap_or(0.0)
 }
@@ -194,7 +182,10 @@ fn bench_compile(c: &mut Criterion) {
     group.sample_size(10).warm_up_time(Duration::from_millis(300));
     group.measurement_time(Duration::from_secs(1));
     for (name, samples) in &workloads {
-        println!("{name}: baseline tier, median block {:.3} µs/insn", baseline_median_per_insn(samples));
+        let median = median_time_per_insn(samples, |s| {
+            black_box(baseline::translate(&s.ops));
+        });
+        println!("{name}: baseline tier, median block {median:.3} µs/insn");
         group.throughput(Throughput::Elements(insns(samples)));
         group.bench_function(*name, |b| {
             b.iter(|| {
