@@ -858,10 +858,15 @@ fn access_groups_across_pages() {
             assert!(stats.insts_run_compiled > 20 && stats.side_exits > 10, "{stats:?}");
         }
     }
+    // The baseline tier makes the same group checks.
+    let (_, exit, stats) = run_both_with(&m, &[1_000_000], baseline_only());
+    assert_eq!(exit, halt(), "baseline");
+    assert!(stats.insts_run_baseline > 20 && stats.side_exits > 10, "{stats:?}");
     let limits: Vec<u64> = (1..400).map(|i| i * 3).collect();
     for threshold in [0, 8] {
         let _ = run_both_with(&m, &limits, config(threshold));
     }
+    let _ = run_both_with(&m, &limits, baseline_only());
 }
 
 /// Regions: a loop whose body is several blocks (an inner `if`, a call into

@@ -25,7 +25,9 @@
 //!   block in the interpreter, starting with that instruction.
 //! - **Loads and stores** inline the TLB hit path exactly as the Cranelift
 //!   translator does (same entry, same tag test covering the page end, same
-//!   delta); anything else (no translation cached, a page crossing, a
+//!   delta), with the same access groups ([`crate::group`]: one check for
+//!   several accesses through one base register, the host address kept in
+//!   a spare register); anything else (no translation cached, a page crossing, a
 //!   device, a store to a code page) is a side exit, so this tier never
 //!   raises a fault and never touches memory the slow way.
 //! - **Only plain instructions are emitted**: RV32I/M arithmetic (not
@@ -47,9 +49,10 @@ use avm_isa::{AluImmOp, AluOp, BranchOp, Inst, LoadOp, Reg, StoreOp};
 use avm_mmu::tlb::TLB_ENTRIES;
 use avm_mmu::Machine;
 
+use crate::group::{self, Group};
 use crate::helpers::{JitCtx, MissSite, STATUS_END, STATUS_MISS};
 use crate::layout::*;
-use x86::{Alu, Cond, Gpr, Label, Shift, R8, RAX, RCX, RDI, RDX, RSI, X86};
+use x86::{Alu, Cond, Gpr, Label, Shift, GROUP_REGS, R8, RAX, RCX, RDI, RDX, RSI, X86};
 
 /// Baseline code for one block: `(machine, context) -> status` in the
 /// System V calling convention (arguments in `rdi` and `rsi`, whatever the
@@ -76,7 +79,9 @@ pub fn translate(ops: &[Op]) -> Option<Vec<u8>> {
     if !cfg!(target_arch = "x86_64") || ops.is_empty() || ops.len() > avm_interp::MAX_BLOCK_LEN {
         return None;
     }
-    let mut e = Emitter { a: X86::default(), misses: Vec::new(), n: ops.len() as u32 };
+    let (member, groups) = group::plan(ops);
+    let group_reg = group_registers(&member, &groups);
+    let mut e = Emitter { a: X86::default(), misses: Vec::new(), n: ops.len() as u32, member, groups, group_reg };
     let mut at = 0u32;
     for (i, op) in ops.iter().enumerate() {
         let site = MissSite { at: at as i32, retired: i as u32, rest: e.n - i as u32 };
@@ -99,6 +104,34 @@ pub fn translate(ops: &[Op]) -> Option<Vec<u8>> {
     e.finish()
 }
 
+/// A host register for each access group ([`crate::group`]) while it is
+/// live (from its first access to its last), where one of [`GROUP_REGS`] is
+/// free; a group without one checks each of its accesses on its own.
+fn group_registers(member: &[Option<usize>], groups: &[Group]) -> Vec<Option<Gpr>> {
+    let mut last = vec![0; groups.len()];
+    for (i, g) in member.iter().enumerate() {
+        if let Some(g) = *g {
+            last[g] = i;
+        }
+    }
+    // The group each register serves, if still live.
+    let mut busy: [Option<usize>; GROUP_REGS.len()] = [None; GROUP_REGS.len()];
+    let mut reg = vec![None; groups.len()];
+    for (g, group) in groups.iter().enumerate() {
+        // `plan` lists groups by first access, so this walks forward.
+        for slot in busy.iter_mut() {
+            if slot.is_some_and(|h| last[h] < group.first) {
+                *slot = None;
+            }
+        }
+        if let Some(k) = busy.iter().position(Option::is_none) {
+            busy[k] = Some(g);
+            reg[g] = Some(GROUP_REGS[k]);
+        }
+    }
+    reg
+}
+
 /// Emits one block.
 struct Emitter {
     a: X86,
@@ -106,6 +139,13 @@ struct Emitter {
     misses: Vec<(Label, MissSite)>,
     /// Instructions in the block.
     n: u32,
+    /// The access group of each instruction, if any ([`group::plan`]).
+    member: Vec<Option<usize>>,
+    /// The groups.
+    groups: Vec<Group>,
+    /// The host register holding each group's host address
+    /// ([`group_registers`]).
+    group_reg: Vec<Option<Gpr>>,
 }
 
 /// The byte offset of guest register `r` in the machine.
@@ -195,23 +235,23 @@ impl Emitter {
                 }
             }
             Inst::Load { op, rd, rs1, offset } => {
-                self.host_address(rs1, offset, op.width(), OFF_TLB_READ, site);
+                let (host, disp) = self.access(rs1, offset, op.width(), OFF_TLB_READ, site);
                 match op {
-                    LoadOp::Lb => self.a.load_i8(RDX, RCX, 0),
-                    LoadOp::Lbu => self.a.load_u8(RDX, RCX, 0),
-                    LoadOp::Lh => self.a.load_i16(RDX, RCX, 0),
-                    LoadOp::Lhu => self.a.load_u16(RDX, RCX, 0),
-                    LoadOp::Lw => self.a.load(RDX, RCX, 0),
+                    LoadOp::Lb => self.a.load_i8(RDX, host, disp),
+                    LoadOp::Lbu => self.a.load_u8(RDX, host, disp),
+                    LoadOp::Lh => self.a.load_i16(RDX, host, disp),
+                    LoadOp::Lhu => self.a.load_u16(RDX, host, disp),
+                    LoadOp::Lw => self.a.load(RDX, host, disp),
                 }
                 self.set(rd, RDX);
             }
             Inst::Store { op, rs1, rs2, offset } => {
-                self.host_address(rs1, offset, op.width(), OFF_TLB_WRITE, site);
+                let (host, disp) = self.access(rs1, offset, op.width(), OFF_TLB_WRITE, site);
                 self.get(RDX, rs2);
                 match op {
-                    StoreOp::Sb => self.a.store8(RCX, 0, RDX),
-                    StoreOp::Sh => self.a.store16(RCX, 0, RDX),
-                    StoreOp::Sw => self.a.store(RCX, 0, RDX),
+                    StoreOp::Sb => self.a.store8(host, disp, RDX),
+                    StoreOp::Sh => self.a.store16(host, disp, RDX),
+                    StoreOp::Sw => self.a.store(host, disp, RDX),
                 }
             }
             Inst::Jal { rd, offset } => {
@@ -329,6 +369,65 @@ impl Emitter {
             AluOp::Div | AluOp::Divu | AluOp::Rem | AluOp::Remu => unreachable!("division is the interpreter's"),
         }
         RAX
+    }
+
+    /// The host address of the access of `site` as a register and a
+    /// displacement: its group's (checked at the group's first access), or
+    /// its own check's in `rcx`.
+    fn access(&mut self, rs1: Reg, offset: i32, width: u32, side: i32, site: MissSite) -> (Gpr, i32) {
+        let i = site.retired as usize;
+        let Some((g, host)) = self.member[i].and_then(|g| Some((g, self.group_reg[g]?))) else {
+            self.host_address(rs1, offset, width, side, site);
+            return (RCX, 0);
+        };
+        if self.groups[g].first == i {
+            self.group_check(g, host, site);
+        }
+        (host, offset - self.groups[g].min)
+    }
+
+    /// `host` = the host address of `base + min` of group `g`, after the
+    /// check the Cranelift translator makes (`Emitter::group_check` there):
+    /// both ends of `[base + min, base + min + span)` hit the TLB on every
+    /// side the group uses, all with one delta; else the side exit of
+    /// `site`, the group's first access (nothing of it has run yet).
+    fn group_check(&mut self, g: usize, host: Gpr, site: MissSite) {
+        let Group { base, min, span, reads, writes, .. } = self.groups[g].clone();
+        let sides: Vec<i32> = [(reads, OFF_TLB_READ), (writes, OFF_TLB_WRITE)]
+            .into_iter()
+            .filter_map(|(used, side)| used.then_some(side))
+            .collect();
+        let miss = self.a.label();
+        self.misses.push((miss, site));
+        self.get(RCX, base);
+        let a = &mut self.a;
+        if min != 0 {
+            a.alu_imm(Alu::Add, RCX, min);
+        }
+        // `host` holds the first side's delta of the low end meanwhile.
+        a.lea(R8, RCX, span as i32 - 1);
+        for (end, addr) in [RCX, R8].into_iter().enumerate() {
+            a.mov(RAX, addr);
+            a.shift_imm(Shift::Shr, RAX, 12 - 3);
+            a.alu_imm(Alu::And, RAX, ((TLB_ENTRIES - 1) << 3) as i32);
+            a.add64(RAX, RDI);
+            a.mov(RDX, addr);
+            a.alu_imm(Alu::And, RDX, !0xfff);
+            for (k, &side) in sides.iter().enumerate() {
+                a.alu_mem(Alu::Cmp, RDX, RAX, side + OFF_TAG);
+                a.jcc(Cond::Ne, miss);
+                if end == 0 && k == 0 {
+                    a.load(host, RAX, side + OFF_DELTA);
+                } else {
+                    a.alu_mem(Alu::Cmp, host, RAX, side + OFF_DELTA);
+                    a.jcc(Cond::Ne, miss);
+                }
+            }
+        }
+        // RAM offset = low end + delta (32-bit), host = RAM base + offset.
+        a.alu(Alu::Add, RCX, host);
+        a.add64_mem(RCX, RSI, OFF_CTX_RAM);
+        a.mov64(host, RCX);
     }
 
     /// `rcx` = the host address of the `width`-byte access at `rs1 + offset`

@@ -30,6 +30,9 @@ pub const RSI: Gpr = Gpr(6);
 pub const RDI: Gpr = Gpr(7);
 /// See [`RAX`].
 pub const R8: Gpr = Gpr(8);
+/// Caller-saved registers the baseline keeps a value in across
+/// instructions: the host address of an access group.
+pub const GROUP_REGS: [Gpr; 3] = [Gpr(9), Gpr(10), Gpr(11)];
 
 /// A condition code (the low nibble of `jcc`, `setcc`, `cmovcc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -245,6 +248,11 @@ impl X86 {
         self.reg_mem(true, &[0x03], dst.0, base, disp);
     }
 
+    /// `mov dst, src` on 64 bits
+    pub fn mov64(&mut self, dst: Gpr, src: Gpr) {
+        self.reg_reg(true, &[0x89], src.0, dst);
+    }
+
     /// `add dst, src` on 64 bits
     pub fn add64(&mut self, dst: Gpr, src: Gpr) {
         self.reg_reg(true, &[0x01], src.0, dst);
@@ -358,6 +366,9 @@ mod tests {
         assert_eq!(bytes(|a| a.setcc(Cond::L, RDX)), [0x0f, 0x9c, 0xc2]);
         assert_eq!(bytes(|a| a.cmov(Cond::Ne, RDX, R8)), [0x41, 0x0f, 0x45, 0xd0]);
         assert_eq!(bytes(|a| a.ret()), [0xc3]);
+        assert_eq!(bytes(|a| a.mov64(GROUP_REGS[0], RCX)), [0x49, 0x89, 0xc9]);
+        assert_eq!(bytes(|a| a.load(RDX, GROUP_REGS[2], 12)), [0x41, 0x8b, 0x53, 0x0c]);
+        assert_eq!(bytes(|a| a.alu_mem(Alu::Cmp, GROUP_REGS[1], RAX, 0x58)), [0x44, 0x3b, 0x50, 0x58]);
     }
 
     #[test]
