@@ -59,9 +59,10 @@
 //!    [`DEFAULT_BASELINE_THRESHOLD`] runs).
 //! 2. **Baseline code** ([`baseline`]) from then on, until it has Cranelift
 //!    code: a template JIT that emits a fixed x86-64 sequence per instruction
-//!    in one pass, with guest registers in memory, in about a microsecond per
-//!    block. Its code is 2-3x faster than interpreting long blocks and costs a
-//!    thousandth of a Cranelift compile, so a block spends the long wait for
+//!    in one pass, with guest registers in memory, in well under a
+//!    microsecond per block. Its code runs long blocks 2-4x faster than the
+//!    interpreter and costs a hundredth of a Cranelift compile or less, so a
+//!    block spends the long wait for
 //!    the compile thread (the tiering threshold, then the queue) in it. It uses
 //!    the exit protocol below, and leaves everything it does not emit
 //!    (division, system instructions, atomics, TLB misses) to the interpreter
