@@ -209,7 +209,28 @@ pub struct JitEngine {
     base_code: Option<CodeMemory>,
     /// The baseline tier cannot map code memory here: off.
     no_baseline: bool,
+    /// Baseline fast path: a direct-mapped table (indexed like `succ`) of
+    /// blocks with baseline code and how many more runs each may take
+    /// without the two map lookups; those runs are counted towards the
+    /// Cranelift threshold in advance (see [`JitEngine::baseline_for`]).
+    base_fast: Box<[BaseSlot]>,
 }
+
+/// One slot of [`JitEngine::base_fast`].
+#[derive(Clone, Copy, Debug, Default)]
+struct BaseSlot {
+    /// The block's RAM offset.
+    off: u32,
+    /// Runs left before the maps are consulted again.
+    runs: u32,
+    /// Its baseline code; `None` for an empty slot.
+    code: Option<BaseCode>,
+}
+
+/// At most this many runs of a block through [`JitEngine::base_fast`]
+/// before the engine looks at the block's map entries again (a pending
+/// region may have arrived).
+const BASE_FAST_RUNS: u32 = 16;
 
 /// What [`JitEngine::compile`] achieved for a hot block.
 enum Promotion {
@@ -394,6 +415,7 @@ impl JitEngine {
             base_map: PageMap::default(),
             base_code: None,
             no_baseline: false,
+            base_fast: vec![BaseSlot::default(); SUCC_SLOTS].into_boxed_slice(),
         }
     }
 
@@ -460,6 +482,7 @@ impl JitEngine {
     /// it is cheap to make again).
     fn drop_baseline(&mut self) {
         self.base_map.clear();
+        self.base_fast.fill(BaseSlot::default());
         if let Some(code) = self.base_code.take() {
             // SAFETY: the only pointers into it were in `base_map`, just
             // cleared, and no block is running (we hold `&mut self`).
@@ -501,6 +524,11 @@ impl JitEngine {
                 *slot = SuccSlot::default();
             }
         }
+        for slot in self.base_fast.iter_mut() {
+            if slot.code.is_some() && slot.off / avm_mmu::memory::PAGE_SIZE == page {
+                *slot = BaseSlot::default();
+            }
+        }
     }
 
     /// The compiled code for the block at RAM offset `off`, if the
@@ -521,7 +549,15 @@ impl JitEngine {
         let budget = if self.config.metering { limit.saturating_sub(m.hart.instret) } else { u64::MAX };
         let code = match self.succ_get(off) {
             Some(code) => Some(code),
-            None => self.lookup(m, off),
+            None => {
+                let slot = &mut self.base_fast[succ_index(off)];
+                if let Some(base) = slot.code.filter(|b| slot.off == off && slot.runs > 0 && u64::from(b.len) <= budget)
+                {
+                    slot.runs -= 1;
+                    return self.run_baseline(m, base, pc, limit);
+                }
+                self.lookup(m, off)
+            }
         };
         match code {
             // Exact metering: enter only if the whole block fits the budget.
@@ -547,15 +583,28 @@ impl JitEngine {
         // Its own count, not the Cranelift tier's: that one is gone once a
         // block is queued or refused (a JIT bomb's blocks, past the compile
         // budget, must not all get baseline code for their one run).
-        match self.base_map.entry(off) {
-            Base::Code(code) => Some(*code),
-            Base::Never => None,
+        let code = match self.base_map.entry(off) {
+            Base::Code(code) => *code,
+            Base::Never => return None,
             Base::Cold(n) if *n < self.config.baseline_threshold => {
                 *n += 1;
-                None
+                return None;
             }
-            Base::Cold(_) => self.translate_baseline(m, off),
-        }
+            Base::Cold(_) => self.translate_baseline(m, off)?,
+        };
+        // The next runs may skip both maps: count them towards the
+        // Cranelift threshold now (if they do not all happen, the block is
+        // promoted a little early, which only changes timing).
+        let runs = match self.map.entry(off) {
+            Entry::Cold(n) => {
+                let runs = self.config.threshold.saturating_sub(*n).min(BASE_FAST_RUNS);
+                *n += runs;
+                runs
+            }
+            _ => BASE_FAST_RUNS,
+        };
+        self.base_fast[succ_index(off)] = BaseSlot { off, runs, code: Some(code) };
+        Some(code)
     }
 
     /// Translate the block at RAM offset `off` with the baseline tier.
@@ -781,6 +830,7 @@ impl JitEngine {
                     None => Entry::Interp,
                 };
                 *self.map.entry(o) = entry;
+                self.announce(o, entry);
                 self.release_members(&done.key, o);
             }
         }
@@ -858,8 +908,23 @@ impl JitEngine {
             let o = off.wrapping_add(code.rel as u32);
             if matches!(self.map.peek(o), None | Some(Entry::Cold(_) | Entry::Member)) {
                 *self.map.entry(o) = Entry::Hot(code);
+                self.announce(o, Entry::Hot(code));
                 self.stats.region_entries += 1;
             }
+        }
+    }
+
+    /// Code arrived for the block at RAM offset `off` (or it will have
+    /// none): the successor cache gets it at once, and the baseline fast
+    /// path stops taking the block, so its next run finds the new entry
+    /// instead of taking up to [`BASE_FAST_RUNS`] more baseline runs.
+    fn announce(&mut self, off: u32, entry: Entry) {
+        if let Entry::Hot(code) = entry {
+            self.succ[succ_index(off)] = SuccSlot::new(off, code);
+        }
+        let slot = &mut self.base_fast[succ_index(off)];
+        if slot.off == off {
+            *slot = BaseSlot::default();
         }
     }
 
