@@ -60,8 +60,8 @@
 //! 2. **Baseline code** ([`baseline`]) from then on, until it has Cranelift
 //!    code: a template JIT that emits a fixed x86-64 sequence per instruction
 //!    in one pass, with guest registers in memory, in well under a
-//!    microsecond per block. Its code runs long blocks 2-4x faster than the
-//!    interpreter and costs a hundredth of a Cranelift compile or less, so a
+//!    microsecond per block. Its code runs 2-5x faster than the interpreter
+//!    and costs a hundredth of a Cranelift compile or less, so a
 //!    block spends the long wait for
 //!    the compile thread (the tiering threshold, then the queue) in it. It uses
 //!    the exit protocol below, and leaves everything it does not emit

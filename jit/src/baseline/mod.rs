@@ -10,11 +10,11 @@
 //! tier fills that gap the way V8's Sparkplug or Wasmtime's Winch do: no IR,
 //! no register allocation, each instruction a fixed sequence of host
 //! instructions ([`x86`]), emitted in one pass on the engine's own thread.
-//! Its code runs blocks of more than a few instructions 2-4x faster than
-//! the interpreter (no fetch, no dispatch, no operand decoding: ~1,000
-//! MIPS on ecdsa, ~1,400 on keccak, against ~280 and ~360) and 4x slower
-//! than Cranelift's; on blocks of two or three instructions the engine's
-//! cost per block hides the difference. A block leaves it as soon as its
+//! Alone (`examples/tier_speed.rs`) it runs the workloads 2-5x faster than
+//! the interpreter (no fetch, no dispatch, no operand decoding): ecdsa at
+//! ~1,550 MIPS, keccak ~1,950, alu ~1,650 and the sieve's 3-instruction
+//! blocks ~480, against ~290, ~380, ~410 and ~250 interpreted; Cranelift's
+//! code is another 2.5-8x faster. A block leaves it as soon as its
 //! Cranelift code is ready.
 //!
 //! ## The scheme, and why it cannot differ from the interpreter
