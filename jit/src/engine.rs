@@ -205,7 +205,7 @@ pub struct JitEngine {
     /// Baseline code by RAM offset. Per machine, like `map`.
     base_map: PageMap<Base>,
     /// Where baseline code lives (created with the first block); every
-    /// [`BaseFn`] in `base_map` points into it.
+    /// [`BaseFn`] in `base_map` and `base_fast` points into it.
     base_code: Option<CodeMemory>,
     /// The baseline tier cannot map code memory here: off.
     no_baseline: bool,
@@ -484,8 +484,9 @@ impl JitEngine {
         self.base_map.clear();
         self.base_fast.fill(BaseSlot::default());
         if let Some(code) = self.base_code.take() {
-            // SAFETY: the only pointers into it were in `base_map`, just
-            // cleared, and no block is running (we hold `&mut self`).
+            // SAFETY: the only pointers into it were in `base_map` and
+            // `base_fast`, just cleared, and no block is running (we hold
+            // `&mut self`).
             unsafe { code.free() };
         }
     }
