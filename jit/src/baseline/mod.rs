@@ -108,6 +108,17 @@ pub fn translate(ops: &[Op]) -> Option<Vec<u8>> {
     e.finish()
 }
 
+/// `rax` = the address of the TLB entry for the page of the guest address
+/// in `addr` (add a side's offset): `m + (page % TLB_ENTRIES) * 8`, as the
+/// Cranelift translator's `tlb_entry`.
+fn tlb_entry(a: &mut X86, addr: Gpr) {
+    const _: () = assert!(TLB_ENTRIES.is_power_of_two() && TLB_ENTRIES > 1);
+    a.mov(RAX, addr);
+    a.shift_imm(Shift::Shr, RAX, 12 - 3);
+    a.alu_imm(Alu::And, RAX, ((TLB_ENTRIES - 1) << 3) as i32);
+    a.add64(RAX, RDI);
+}
+
 /// A host register for each access group ([`crate::group`]) while it is
 /// live (from its first access to its last), where one of [`GROUP_REGS`] is
 /// free; a group without one checks each of its accesses on its own.
@@ -411,10 +422,7 @@ impl Emitter {
         // `host` holds the first side's delta of the low end meanwhile.
         a.lea(R8, RCX, span as i32 - 1);
         for (end, addr) in [RCX, R8].into_iter().enumerate() {
-            a.mov(RAX, addr);
-            a.shift_imm(Shift::Shr, RAX, 12 - 3);
-            a.alu_imm(Alu::And, RAX, ((TLB_ENTRIES - 1) << 3) as i32);
-            a.add64(RAX, RDI);
+            tlb_entry(a, addr);
             a.mov(RDX, addr);
             a.alu_imm(Alu::And, RDX, !0xfff);
             for (k, &side) in sides.iter().enumerate() {
@@ -450,11 +458,7 @@ impl Emitter {
         if offset != 0 {
             a.alu_imm(Alu::Add, RCX, offset);
         }
-        // rax = &tlb entry: m + (page % TLB_ENTRIES) * 8.
-        a.mov(RAX, RCX);
-        a.shift_imm(Shift::Shr, RAX, 12 - 3);
-        a.alu_imm(Alu::And, RAX, ((TLB_ENTRIES - 1) << 3) as i32);
-        a.add64(RAX, RDI);
+        tlb_entry(a, RCX);
         // edx = page of the last byte.
         a.lea(RDX, RCX, width as i32 - 1);
         a.alu_imm(Alu::And, RDX, !0xfff);
