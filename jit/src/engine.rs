@@ -214,6 +214,13 @@ pub struct JitEngine {
     /// without the two map lookups; those runs are counted towards the
     /// Cranelift threshold in advance (see [`JitEngine::baseline_for`]).
     base_fast: Box<[BaseSlot]>,
+    /// Blocks left until the next periodic poll (see [`POLL_INTERVAL`]).
+    poll_countdown: u32,
+    /// Hot blocks (RAM offsets) that found the compile queue full, each
+    /// with how many times it asked since: when a region arrives, the one
+    /// that asked most is queued in its place (see [`JitEngine::poll`]).
+    /// At most [`MAX_BACKLOG`]. Per machine.
+    backlog: Vec<(u32, u32)>,
 }
 
 /// One slot of [`JitEngine::base_fast`].
@@ -227,10 +234,18 @@ struct BaseSlot {
     code: Option<BaseCode>,
 }
 
-/// At most this many runs of a block through [`JitEngine::base_fast`]
-/// before the engine looks at the block's map entries again (a pending
-/// region may have arrived).
-const BASE_FAST_RUNS: u32 = 16;
+/// At most this many runs of a *cold* block through
+/// [`JitEngine::base_fast`] before the engine looks at its map entries
+/// again: the runs are counted towards the Cranelift threshold in advance,
+/// so a block may be promoted up to this many runs early. A block waiting
+/// for its region has no such limit: the periodic poll
+/// ([`POLL_INTERVAL`]) installs the region, and installing it empties the
+/// block's slot.
+const BASE_FAST_RUNS: u32 = 64;
+
+/// While regions are compiling, the engine installs finished ones every
+/// this many blocks (and whenever a waiting block goes through the maps).
+const POLL_INTERVAL: u32 = 64;
 
 /// What [`JitEngine::compile`] achieved for a hot block.
 enum Promotion {
@@ -379,6 +394,11 @@ pub const MAX_QUEUED_REGIONS: usize = 2;
 /// instruction in many regions cannot make each first sight expensive.
 const MAX_WARM_CANDIDATES: usize = 16;
 
+/// At most this many hot blocks wait for a place in the compile queue
+/// (`JitEngine::backlog`); a block that finds the backlog full asks again on
+/// a later run.
+const MAX_BACKLOG: usize = 64;
+
 /// After this many compile threads died, the engine stops starting new
 /// ones (see `JitEngine::replace_dead_worker`).
 pub const MAX_WORKER_RESTARTS: u64 = 3;
@@ -416,6 +436,8 @@ impl JitEngine {
             base_code: None,
             no_baseline: false,
             base_fast: vec![BaseSlot::default(); SUCC_SLOTS].into_boxed_slice(),
+            poll_countdown: POLL_INTERVAL,
+            backlog: Vec::new(),
         }
     }
 
@@ -473,6 +495,7 @@ impl JitEngine {
     /// page links.
     fn forget_offsets(&mut self) {
         self.map.clear();
+        self.backlog.clear();
         self.succ.fill(SuccSlot::default());
         self.linked.clear();
         self.drop_baseline();
@@ -547,6 +570,13 @@ impl JitEngine {
             Ok(off) => off,
             Err(trap) => return m.raise(trap),
         };
+        if !self.pending.is_empty() {
+            self.poll_countdown -= 1;
+            if self.poll_countdown == 0 {
+                self.poll_countdown = POLL_INTERVAL;
+                self.poll(m);
+            }
+        }
         let budget = if self.config.metering { limit.saturating_sub(m.hart.instret) } else { u64::MAX };
         let code = match self.succ_get(off) {
             Some(code) => Some(code),
@@ -593,16 +623,25 @@ impl JitEngine {
             }
             Base::Cold(_) => self.translate_baseline(m, off)?,
         };
-        // The next runs may skip both maps: count them towards the
-        // Cranelift threshold now (if they do not all happen, the block is
-        // promoted a little early, which only changes timing).
+        // The next runs may skip both maps. A cold block's are counted
+        // towards the Cranelift threshold now (if they do not all happen,
+        // the block is promoted a little early, which only changes timing).
+        // A block waiting for its region, or refused, keeps the slot until
+        // the slot is emptied: when its code arrives (`announce`), its
+        // region leaves the queue (`release_members`) or its page is
+        // written.
         let runs = match self.map.entry(off) {
+            // Hot, but the compile queue was full: ask again in a while.
+            Entry::Cold(n) if *n >= self.config.threshold => BASE_FAST_RUNS,
             Entry::Cold(n) => {
-                let runs = self.config.threshold.saturating_sub(*n).min(BASE_FAST_RUNS);
+                let runs = (self.config.threshold - *n).min(BASE_FAST_RUNS);
                 *n += runs;
                 runs
             }
-            _ => BASE_FAST_RUNS,
+            Entry::Pending | Entry::Member | Entry::Interp => u32::MAX,
+            // Compiled, but too long for the budget left: no fast runs, so
+            // that the next run (under a new limit) finds the compiled code.
+            Entry::Hot(_) => 0,
         };
         self.base_fast[succ_index(off)] = BaseSlot { off, runs, code: Some(code) };
         Some(code)
@@ -699,8 +738,8 @@ impl JitEngine {
                     // At most `MAX_QUEUED_REGIONS` in flight: blocks that
                     // get hot while those compile often belong to them, and
                     // queueing every one would compile the same code twice.
-                    // This one stays at the threshold and asks again next
-                    // time.
+                    // This one stays at the threshold, in the backlog.
+                    self.ask_later(off);
                     return None;
                 }
                 self.promote(m, off)
@@ -808,8 +847,47 @@ impl JitEngine {
         self.pending.len() >= MAX_QUEUED_REGIONS
     }
 
-    /// Install every region the worker has finished.
+    /// The hot block at RAM offset `off` found the compile queue full:
+    /// count its asking in the backlog.
+    fn ask_later(&mut self, off: u32) {
+        if let Some((_, asks)) = self.backlog.iter_mut().find(|(o, _)| *o == off) {
+            *asks += 1;
+        } else if self.backlog.len() < MAX_BACKLOG {
+            self.backlog.push((off, 1));
+        }
+    }
+
+    /// Fill the compile queue from the backlog, the blocks that asked most
+    /// first (on a tie, the earliest). Without this, a freed place waited
+    /// for the next hot block to run through the maps, and the compile
+    /// thread idled meanwhile.
+    fn queue_backlog(&mut self, m: &mut Machine) {
+        while self.pending.len() < MAX_QUEUED_REGIONS {
+            let most = self.backlog.iter().enumerate().rev().max_by_key(|(_, (_, asks))| *asks).map(|(i, _)| i);
+            let Some(i) = most else { return };
+            let (off, _) = self.backlog.remove(i);
+            // Still hot and uncompiled (its page may have been written, or
+            // it may have become part of a region meanwhile).
+            if matches!(self.map.peek(off), Some(Entry::Cold(n)) if n >= self.config.threshold) {
+                if let Some(code) = self.promote(m, off) {
+                    self.announce(off, Entry::Hot(code));
+                }
+            }
+        }
+    }
+
+    /// Install every region the worker has finished, and queue what the
+    /// backlog holds in their place.
     fn poll(&mut self, m: &mut Machine) {
+        let queued = self.pending.len();
+        self.install_finished(m);
+        if self.pending.len() < queued {
+            self.queue_backlog(m);
+        }
+    }
+
+    /// Install every region the worker has finished.
+    fn install_finished(&mut self, m: &mut Machine) {
         while let Some(done) = self.worker.as_ref().and_then(Worker::try_recv) {
             self.stats.compile_time += done.time;
             let waiting = self.pending.remove(&done.key).unwrap_or_default();
@@ -892,6 +970,8 @@ impl JitEngine {
             let o = off.wrapping_add(b.rel as u32);
             if matches!(self.map.peek(o), Some(Entry::Member)) {
                 *self.map.entry(o) = Entry::Cold(0);
+                // Counted again from here on.
+                self.leave_fast_path(o);
             }
         }
     }
@@ -923,6 +1003,12 @@ impl JitEngine {
         if let Entry::Hot(code) = entry {
             self.succ[succ_index(off)] = SuccSlot::new(off, code);
         }
+        self.leave_fast_path(off);
+    }
+
+    /// The block at RAM offset `off` no longer runs through the baseline
+    /// fast path: its next run goes through the maps.
+    fn leave_fast_path(&mut self, off: u32) {
         let slot = &mut self.base_fast[succ_index(off)];
         if slot.off == off {
             *slot = BaseSlot::default();
@@ -1347,6 +1433,45 @@ mod tests {
 
     /// A compile that fails (here Cranelift panics) leaves its block to the
     /// interpreter, is counted, and its error is kept for the host to report.
+    #[test]
+    fn a_freed_compile_queue_place_goes_to_the_block_that_asked_most() {
+        use avm_isa::asm::Asm;
+        use avm_mmu::{MachineConfig, RAM_BASE};
+        // Three blocks of one `addi` and a `wfi`, at offsets 0, 8 and 16.
+        let a0 = Reg::new(10);
+        let mut a = Asm::new(RAM_BASE);
+        for _ in 0..3 {
+            a.addi(a0, a0, 1);
+            a.inst(Inst::Wfi);
+        }
+        let mut m = Machine::new(MachineConfig { ram_size: 1 << 20, ..MachineConfig::default() }).expect("machine");
+        m.write_phys_bytes(RAM_BASE, &a.finish().expect("assembles")).expect("fits");
+        let threshold = 4;
+        let mut jit = JitEngine::new(JitConfig { threshold, background: true, ..JitConfig::default() });
+        jit.attach(&m);
+        for off in [0, 8, 16] {
+            *jit.map.entry(off) = Entry::Cold(threshold);
+        }
+        // The queue is full of regions that never arrive.
+        let stand_in = |k: u8| vec![k].into_boxed_slice();
+        for k in 0..MAX_QUEUED_REGIONS as u8 {
+            jit.pending.insert(stand_in(k), Vec::new());
+        }
+        for (off, asks) in [(0, 1), (8, 3), (16, 2)] {
+            for _ in 0..asks {
+                assert!(jit.lookup(&mut m, off).is_none());
+            }
+        }
+        assert_eq!(jit.backlog, [(0, 1), (8, 3), (16, 2)]);
+        assert!(jit.map.peek(8).is_some_and(|e| matches!(e, Entry::Cold(_))));
+        // One place frees: the block that asked most is queued at once.
+        jit.pending.remove(&stand_in(0));
+        jit.queue_backlog(&mut m);
+        assert!(matches!(jit.map.peek(8), Some(Entry::Pending)), "{:?}", jit.map.peek(8));
+        assert_eq!(jit.backlog, [(0, 1), (16, 2)]);
+        assert_eq!(jit.pending.len(), MAX_QUEUED_REGIONS);
+    }
+
     #[test]
     fn a_failed_compile_is_counted_and_reported() {
         let (mut m, reference) = counting_loop(1000);

@@ -104,6 +104,29 @@ fn tlb_keeps_translations_until_sfence() {
 }
 
 #[test]
+fn every_write_to_a_code_page_is_reported_however_often_it_is_marked() {
+    let mut m = machine();
+    let (vaddr, off) = (0x8000_3010, 0x3010);
+    // A plain page: the store fills a write entry.
+    m.store::<4>(vaddr, [1; 4]).expect("store");
+    assert!(m.tlb.lookup(Access::Write, vaddr, 4).is_some());
+    for round in 0..3 {
+        // An engine translates code there (twice: the second mark finds the
+        // page marked already).
+        m.mark_code(off);
+        m.mark_code(off + 8);
+        assert!(m.tlb.lookup(Access::Write, vaddr, 4).is_none(), "round {round}");
+        m.store::<4>(vaddr, [round; 4]).expect("store");
+        assert_eq!(m.ram.take_invalidated(), [3], "round {round}");
+        // Unmarked again by that write: the next store fills the write
+        // entry, which the next mark must drop.
+        m.store::<4>(vaddr, [round; 4]).expect("store");
+        assert!(m.tlb.lookup(Access::Write, vaddr, 4).is_some(), "round {round}");
+        assert!(m.ram.take_invalidated().is_empty());
+    }
+}
+
+#[test]
 fn access_outside_ram_and_devices_is_an_access_fault() {
     let mut m = machine();
     assert_eq!(m.load::<4>(0x4000_0000), Err(Trap::new(TrapCause::LoadAccessFault, 0x4000_0000)));
