@@ -114,6 +114,7 @@ impl HostEngine for avm_jit::JitEngine {
             ("baseline_blocks", s.baseline_blocks),
             ("baseline_drops", s.baseline_drops),
             ("baseline_calls", s.baseline_calls),
+            ("baseline_chained", s.baseline_chained),
             ("insts_run_baseline", s.insts_run_baseline),
             ("code_cache_hits", s.cache_hits),
             ("code_cache_misses", s.cache_misses),

@@ -10,7 +10,7 @@ use avm_mmu::{Engine, Exit, Machine};
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::baseline::{self, BaseCode, BaseFn};
+use crate::baseline::{self, BaseCode, BaseFn, BaseSlot};
 use crate::cache::{first_inst, Base, BlockMap, CodeCache, CodeRef, Entry, PageMap};
 use crate::code::CodeMemory;
 use crate::helpers::{
@@ -138,6 +138,9 @@ pub struct JitStats {
     pub baseline_drops: u64,
     /// Block executions in baseline code.
     pub baseline_calls: u64,
+    /// Of those, blocks entered straight from the block before through the
+    /// baseline chain stub, without returning to the engine.
+    pub baseline_chained: u64,
     /// Instructions retired by baseline code (the rest of a block after a
     /// side exit is interpreted and not counted here).
     pub insts_run_baseline: u64,
@@ -206,7 +209,7 @@ pub struct JitEngine {
     base_map: PageMap<Base>,
     /// Where baseline code lives (created with the first block); every
     /// [`BaseFn`] in `base_map` and `base_fast` points into it.
-    base_code: Option<CodeMemory>,
+    base_code: Option<BaseMemory>,
     /// The baseline tier cannot map code memory here: off.
     no_baseline: bool,
     /// Baseline fast path: a direct-mapped table (indexed like `succ`) of
@@ -223,16 +226,28 @@ pub struct JitEngine {
     backlog: Vec<(u32, u32)>,
 }
 
-/// One slot of [`JitEngine::base_fast`].
-#[derive(Clone, Copy, Debug, Default)]
-struct BaseSlot {
-    /// The block's RAM offset.
-    off: u32,
-    /// Runs left before the maps are consulted again.
-    runs: u32,
-    /// Its baseline code; `None` for an empty slot.
-    code: Option<BaseCode>,
+/// The baseline tier's code memory, with the chain stub that all its
+/// blocks jump to (see [`baseline`]) installed first.
+struct BaseMemory {
+    code: CodeMemory,
+    /// The stub's address.
+    stub: usize,
 }
+
+impl BaseMemory {
+    /// Memory with the stub in it; `None` where either cannot be had.
+    fn new() -> Option<BaseMemory> {
+        let mut code = CodeMemory::new().ok()?;
+        let stub = baseline::chain_stub()?;
+        let stub = code.install(&stub, 16).ok()?.as_ptr() as usize;
+        Some(BaseMemory { code, stub })
+    }
+}
+
+/// At most this many baseline blocks run chained (see [`baseline`]) before
+/// control returns to the engine: often enough for the periodic poll
+/// ([`POLL_INTERVAL`]) to install arriving regions in time.
+const BASE_CHAIN_MAX: u32 = 64;
 
 /// At most this many runs of a *cold* block through
 /// [`JitEngine::base_fast`] before the engine looks at its map entries
@@ -506,11 +521,12 @@ impl JitEngine {
     fn drop_baseline(&mut self) {
         self.base_map.clear();
         self.base_fast.fill(BaseSlot::default());
-        if let Some(code) = self.base_code.take() {
+        if let Some(memory) = self.base_code.take() {
             // SAFETY: the only pointers into it were in `base_map` and
-            // `base_fast`, just cleared, and no block is running (we hold
-            // `&mut self`).
-            unsafe { code.free() };
+            // `base_fast`, just cleared, and in `ctx.base_chain`, which is
+            // set anew before each baseline call; no block is running (we
+            // hold `&mut self`).
+            unsafe { memory.code.free() };
         }
     }
 
@@ -549,7 +565,7 @@ impl JitEngine {
             }
         }
         for slot in self.base_fast.iter_mut() {
-            if slot.code.is_some() && slot.off / avm_mmu::memory::PAGE_SIZE == page {
+            if slot.func.is_some() && slot.off / avm_mmu::memory::PAGE_SIZE == page {
                 *slot = BaseSlot::default();
             }
         }
@@ -582,7 +598,8 @@ impl JitEngine {
             Some(code) => Some(code),
             None => {
                 let slot = &mut self.base_fast[succ_index(off)];
-                if let Some(base) = slot.code.filter(|b| slot.off == off && slot.runs > 0 && u64::from(b.len) <= budget)
+                if let Some(base) =
+                    slot.code().filter(|b| slot.off == off && slot.runs > 0 && u64::from(b.len) <= budget)
                 {
                     slot.runs -= 1;
                     return self.run_baseline(m, base, pc, limit);
@@ -643,7 +660,7 @@ impl JitEngine {
             // that the next run (under a new limit) finds the compiled code.
             Entry::Hot(_) => 0,
         };
-        self.base_fast[succ_index(off)] = BaseSlot { off, runs, code: Some(code) };
+        self.base_fast[succ_index(off)] = BaseSlot::new(off, runs, code);
         Some(code)
     }
 
@@ -655,15 +672,15 @@ impl JitEngine {
             *self.base_map.entry(off) = Base::Never;
             return None;
         };
-        if self.base_code.as_ref().is_some_and(|c| c.used() + bytes.len() > self.config.max_baseline_bytes) {
+        if self.base_code.as_ref().is_some_and(|b| b.code.used() + bytes.len() > self.config.max_baseline_bytes) {
             self.drop_baseline();
             self.stats.baseline_drops += 1;
         }
         if self.base_code.is_none() && !self.no_baseline {
-            self.base_code = CodeMemory::new().ok();
+            self.base_code = BaseMemory::new();
             self.no_baseline = self.base_code.is_none();
         }
-        let Some(ptr) = self.base_code.as_mut().and_then(|c| c.install(&bytes, 16).ok()) else {
+        let Some(ptr) = self.base_code.as_mut().and_then(|b| b.code.install(&bytes, 16).ok()) else {
             *self.base_map.entry(off) = Base::Never;
             return None;
         };
@@ -682,20 +699,37 @@ impl JitEngine {
 
     /// Run the baseline code `base` of the block at `pc`.
     fn run_baseline(&mut self, m: &mut Machine, base: BaseCode, pc: u32, limit: u64) -> Option<Exit> {
-        self.stats.baseline_calls += 1;
+        // Baseline code exists only in `base_code`.
+        let Some(stub) = self.base_code.as_ref().map(|b| b.stub) else {
+            return self.interp.run_block(m, limit);
+        };
         self.ctx.ram = m.ram.host_ptr();
         self.ctx.pc = pc;
+        self.ctx.limit = if self.config.metering { limit } else { u64::MAX };
+        self.ctx.base_fast = self.base_fast.as_ptr();
+        self.ctx.base_chain = stub;
+        // The crosscheck compares after every block: no chaining there.
+        let chain = if self.config.crosscheck { 0 } else { BASE_CHAIN_MAX };
+        self.ctx.base_chain_left = chain;
         // As the interpreter's `run_ops`: a fresh block has not stopped.
         m.stop_block = false;
         let start = m.hart.instret;
         let ctx: *mut JitCtx = &mut *self.ctx;
         // SAFETY: `base.func` was emitted by `baseline::translate` with the
         // `BaseFn` signature and lives in `self.base_code` (freed only with
-        // the map it came from). It accesses the machine only through the
-        // offsets of `Machine`'s fields and RAM through the TLB, whose
-        // entries point inside RAM (`ctx.ram`, set above); the pointers come
-        // from exclusive references unused until it returns.
+        // the map it came from), like the chain stub at `ctx.base_chain`,
+        // which jumps only to code of `ctx.base_fast` (set above to
+        // `self.base_fast`, only read while code runs, apart from the run
+        // counts). They access the machine only through the offsets of
+        // `Machine`'s fields and RAM through the TLB, whose entries point
+        // inside RAM (`ctx.ram`, set above); the pointers come from
+        // exclusive references unused until it returns.
         let status = unsafe { (base.func)(m, ctx) };
+        let chained = chain - self.ctx.base_chain_left;
+        self.stats.baseline_calls += 1 + u64::from(chained);
+        self.stats.baseline_chained += u64::from(chained);
+        // The chained blocks count towards the next periodic poll.
+        self.poll_countdown = self.poll_countdown.saturating_sub(chained).max(1);
         self.stats.insts_run_baseline += m.hart.instret - start;
         match status {
             STATUS_MISS => self.side_exit(m, limit),

@@ -18,6 +18,7 @@ use avm_interp::{execute, Step};
 use avm_isa::{decode, Decoded};
 use avm_mmu::{Exit, Machine, Trap};
 
+use crate::baseline::BaseSlot;
 use crate::cache::CodeRef;
 
 /// A compiled region: `(machine, context) -> status`.
@@ -191,6 +192,14 @@ pub struct JitCtx {
     /// exit (see `translate::Trampoline`); set by the engine before it
     /// enters compiled code.
     pub chain: [Option<BlockFn>; CHAIN_STUBS],
+    /// The engine's baseline fast path ([`SUCC_SLOTS`] slots), where the
+    /// baseline chain stub looks up the next block.
+    pub base_fast: *const BaseSlot,
+    /// The address of the baseline chain stub ([`crate::baseline`]), where
+    /// a baseline block jumps at a normal exit.
+    pub base_chain: usize,
+    /// Blocks the baseline chain stub may still run before it returns.
+    pub base_chain_left: u32,
 }
 
 impl Default for JitCtx {
@@ -206,6 +215,9 @@ impl Default for JitCtx {
             succ: std::ptr::null(),
             chained: 0,
             chain: [None; CHAIN_STUBS],
+            base_fast: std::ptr::null(),
+            base_chain: 0,
+            base_chain_left: 0,
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Where compiled code finds guest state: byte offsets of the fields of
-//! [`Machine`], [`JitCtx`] and [`SuccSlot`] that both compiled tiers (the
+//! [`Machine`], [`JitCtx`], [`SuccSlot`] and [`BaseSlot`] that both compiled tiers (the
 //! Cranelift translator and the baseline) read and write.
 //! `offset_of!` gives the real offsets of the Rust structs, whatever layout
 //! the compiler chose, so nothing here is written out by hand.
@@ -8,6 +8,7 @@ use std::mem::offset_of;
 
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 
+use crate::baseline::BaseSlot;
 use crate::helpers::{JitCtx, SuccSlot};
 
 pub(crate) const OFF_X: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, x)) as i32;
@@ -32,3 +33,10 @@ pub(crate) const OFF_SLOT_OFF: i32 = offset_of!(SuccSlot, off) as i32;
 pub(crate) const OFF_SLOT_LEN: i32 = offset_of!(SuccSlot, len) as i32;
 pub(crate) const OFF_SLOT_ENTRY: i32 = offset_of!(SuccSlot, entry) as i32;
 pub(crate) const OFF_SLOT_REL: i32 = offset_of!(SuccSlot, rel) as i32;
+pub(crate) const OFF_CTX_BASE_FAST: i32 = offset_of!(JitCtx, base_fast) as i32;
+pub(crate) const OFF_CTX_BASE_CHAIN: i32 = offset_of!(JitCtx, base_chain) as i32;
+pub(crate) const OFF_CTX_BASE_CHAIN_LEFT: i32 = offset_of!(JitCtx, base_chain_left) as i32;
+pub(crate) const OFF_BSLOT_OFF: i32 = offset_of!(BaseSlot, off) as i32;
+pub(crate) const OFF_BSLOT_RUNS: i32 = offset_of!(BaseSlot, runs) as i32;
+pub(crate) const OFF_BSLOT_FUNC: i32 = offset_of!(BaseSlot, func) as i32;
+pub(crate) const OFF_BSLOT_LEN: i32 = offset_of!(BaseSlot, len) as i32;

@@ -260,6 +260,19 @@ fn hot_loop_runs_compiled() {
     assert!(stats.insts_run_compiled > 10 * stats.blocks_run_interpreted, "{stats:?}");
 }
 
+/// Baseline blocks that end normally run the next one through the chain
+/// stub, without returning to the engine, and still stop exactly at every
+/// instruction limit (the stub enters a block only if the budget covers
+/// it, as the engine does).
+#[test]
+fn baseline_blocks_chain_and_stop_exactly_at_limits() {
+    let m = machine(&alu_program(20_000), RAM);
+    let limits = [7, 1_001, 5_003, 20_011, 77_777, 100_000_000];
+    let (_, exit, stats) = run_both_with(&m, &limits, baseline_only());
+    assert_eq!(exit, halt());
+    assert!(stats.baseline_chained > stats.baseline_calls / 2, "{stats:?}");
+}
+
 /// Compiled code is shared by content: a second engine run on a fresh
 /// machine reuses it, and identical blocks at different addresses share it.
 #[test]

@@ -30,9 +30,15 @@ pub const RSI: Gpr = Gpr(6);
 pub const RDI: Gpr = Gpr(7);
 /// See [`RAX`].
 pub const R8: Gpr = Gpr(8);
+/// See [`RAX`].
+pub const R9: Gpr = Gpr(9);
+/// See [`RAX`].
+pub const R10: Gpr = Gpr(10);
+/// See [`RAX`].
+pub const R11: Gpr = Gpr(11);
 /// Caller-saved registers the baseline keeps a value in across
 /// instructions: the host address of an access group.
-pub const GROUP_REGS: [Gpr; 3] = [Gpr(9), Gpr(10), Gpr(11)];
+pub const GROUP_REGS: [Gpr; 3] = [R9, R10, R11];
 
 /// A condition code (the low nibble of `jcc`, `setcc`, `cmovcc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +47,10 @@ pub enum Cond {
     B = 0x2,
     /// Unsigned above or equal.
     Ae = 0x3,
+    /// Unsigned below or equal.
+    Be = 0x6,
+    /// Unsigned above.
+    A = 0x7,
     /// Equal.
     E = 0x4,
     /// Not equal.
@@ -190,6 +200,11 @@ impl X86 {
         self.reg_mem(false, &[0x89], src.0, base, disp);
     }
 
+    /// `mov dst, [base + disp]` on 64 bits
+    pub fn load64(&mut self, dst: Gpr, base: Gpr, disp: i32) {
+        self.reg_mem(true, &[0x8b], dst.0, base, disp);
+    }
+
     /// `mov word [base + disp], src`
     pub fn store16(&mut self, base: Gpr, disp: i32, src: Gpr) {
         self.buf.push(0x66);
@@ -241,6 +256,22 @@ impl X86 {
     /// `op dst, [base + disp]` (the `r32, r/m32` form: opcode + 2)
     pub fn alu_mem(&mut self, op: Alu, dst: Gpr, base: Gpr, disp: i32) {
         self.reg_mem(false, &[op.rm_reg() + 2], dst.0, base, disp);
+    }
+
+    /// `op dword [base + disp], imm`
+    pub fn alu_mem_imm(&mut self, op: Alu, base: Gpr, disp: i32, imm: i32) {
+        self.reg_mem(false, &[0x81], op as u8, base, disp);
+        self.imm32(imm);
+    }
+
+    /// `op dst, src` on 64 bits
+    pub fn alu64(&mut self, op: Alu, dst: Gpr, src: Gpr) {
+        self.reg_reg(true, &[op.rm_reg()], src.0, dst);
+    }
+
+    /// `op dst, [base + disp]` on 64 bits
+    pub fn alu64_mem(&mut self, op: Alu, dst: Gpr, base: Gpr, disp: i32) {
+        self.reg_mem(true, &[op.rm_reg() + 2], dst.0, base, disp);
     }
 
     /// `add dst, [base + disp]` on 64 bits
@@ -313,6 +344,16 @@ impl X86 {
         self.imm32(0);
     }
 
+    /// `jmp target` (an absolute address in a register)
+    pub fn jmp_reg(&mut self, target: Gpr) {
+        self.reg_reg(false, &[0xff], 4, target);
+    }
+
+    /// `jmp qword [base + disp]` (an absolute address in memory)
+    pub fn jmp_mem(&mut self, base: Gpr, disp: i32) {
+        self.reg_mem(false, &[0xff], 4, base, disp);
+    }
+
     /// `ret`
     pub fn ret(&mut self) {
         self.buf.push(0xc3);
@@ -369,6 +410,15 @@ mod tests {
         assert_eq!(bytes(|a| a.mov64(GROUP_REGS[0], RCX)), [0x49, 0x89, 0xc9]);
         assert_eq!(bytes(|a| a.load(RDX, GROUP_REGS[2], 12)), [0x41, 0x8b, 0x53, 0x0c]);
         assert_eq!(bytes(|a| a.alu_mem(Alu::Cmp, GROUP_REGS[1], RAX, 0x58)), [0x44, 0x3b, 0x50, 0x58]);
+        // The baseline chain stub's forms.
+        assert_eq!(bytes(|a| a.load64(R10, RSI, 8)), [0x4c, 0x8b, 0x56, 0x08]);
+        assert_eq!(bytes(|a| a.alu64_mem(Alu::Sub, R10, RDI, 0x18110)), [0x4c, 0x2b, 0x97, 0x10, 0x81, 0x01, 0x00]);
+        assert_eq!(bytes(|a| a.alu64(Alu::Cmp, R11, R10)), [0x4d, 0x39, 0xd3]);
+        assert_eq!(bytes(|a| a.alu64(Alu::Or, R9, R9)), [0x4d, 0x09, 0xc9]);
+        assert_eq!(bytes(|a| a.alu_mem_imm(Alu::Cmp, RSI, 0x30, 0)), [0x81, 0x7e, 0x30, 0, 0, 0, 0]);
+        assert_eq!(bytes(|a| a.alu_mem_imm(Alu::Sub, R8, 4, 1)), [0x41, 0x81, 0x68, 0x04, 1, 0, 0, 0]);
+        assert_eq!(bytes(|a| a.jmp_reg(R9)), [0x41, 0xff, 0xe1]);
+        assert_eq!(bytes(|a| a.jmp_mem(RSI, 0x40)), [0xff, 0x66, 0x40]);
     }
 
     #[test]
