@@ -31,11 +31,7 @@ fuzz_target!(|data: &[u8]| {
         Inst::Illegal { word: w } => assert_eq!(w, raw, "{word:#010x}: illegal word lost its bits"),
         inst => {
             let full = encode(&inst);
-            assert_eq!(
-                decode(full),
-                Decoded { inst, len: 4 },
-                "{word:#010x} ({text}) re-encoded as {full:#010x}"
-            );
+            assert_eq!(decode(full), Decoded { inst, len: 4 }, "{word:#010x} ({text}) re-encoded as {full:#010x}");
             if d.len == 2 {
                 if let Some(half) = encode_compressed(&inst) {
                     assert_eq!(decode(u32::from(half)), d, "{word:#010x} ({text}) re-encoded as {half:#06x}");
