@@ -776,7 +776,14 @@ impl JitEngine {
                     self.ask_later(off);
                     return None;
                 }
-                self.promote(m, off)
+                // Installing finished regions may have queued this very
+                // block from the backlog, or given it code as part of a
+                // region.
+                match self.map.peek(off) {
+                    Some(Entry::Cold(_)) => self.promote(m, off),
+                    Some(Entry::Hot(code)) => Some(code),
+                    _ => None,
+                }
             }
             Entry::Cold(0) if !self.code.is_empty() => {
                 let code = self.warm_start(m, off);
