@@ -1,5 +1,7 @@
-//! Builds the guest programs (`guest/`, a separate cargo workspace compiled for
-//! `riscv32imac-unknown-none-elf`) so the host crates, tests and benches can load them.
+//! Builds the guest programs (`guest/`: bare-metal programs, the contract SDK and the
+//! contracts) and the guest kernel (`kernel/`), two separate cargo workspaces compiled
+//! for `riscv32imac-unknown-none-elf`, so the host crates, tests and benches can load
+//! them. `env!("AVM_KERNEL_ELF")` is the path of the built kernel.
 //!
 //! Contract: `env!("AVM_GUEST_DIR")` is the directory that holds the built ELF files,
 //! one per guest binary, named after the binary (e.g. `$AVM_GUEST_DIR/sieve`). It is
@@ -21,15 +23,29 @@ const GUEST_TARGET: &str = "riscv32imac-unknown-none-elf";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo"));
-    let guest_dir = manifest_dir.join("guest");
-    rerun_if_guest_changed(&guest_dir);
     println!("cargo:rerun-if-changed=build.rs");
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
+    ensure_target_installed(&rustc);
 
-    let target_dir = host_target_dir(&manifest_dir).join("guest");
+    let target_dir = host_target_dir(&manifest_dir);
+    // The bare programs, the SDK and the contracts.
+    let guest = build_guest_workspace(&manifest_dir, "guest", &target_dir.join("guest"));
+    println!("cargo:rustc-env=AVM_GUEST_DIR={}", guest.display());
+    // The kernel, a workspace of its own (it must not share avm-abi's
+    // feature resolution with the contracts).
+    let kernel = build_guest_workspace(&manifest_dir, "kernel", &target_dir.join("kernel"));
+    println!("cargo:rustc-env=AVM_KERNEL_ELF={}", kernel.join("avm-kernel").display());
+    // The ABI crate is shared by the host, the kernel and the SDK.
+    rerun_if_guest_changed(&manifest_dir.join("abi"));
+}
+
+/// Build the guest workspace in `manifest_dir/dir` for the guest target into
+/// `target_dir`; returns the directory holding its ELF files.
+fn build_guest_workspace(manifest_dir: &Path, dir: &str, target_dir: &Path) -> PathBuf {
+    let guest_dir = manifest_dir.join(dir);
+    rerun_if_guest_changed(&guest_dir);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
-
-    ensure_target_installed(&rustc);
 
     let mut cmd = Command::new(&cargo);
     cmd.arg("build")
@@ -40,15 +56,15 @@ fn main() {
         .arg(GUEST_TARGET)
         .current_dir(&guest_dir);
     clean_env(&mut cmd);
-    cmd.env("CARGO_TARGET_DIR", &target_dir);
+    cmd.env("CARGO_TARGET_DIR", target_dir);
     cmd.env("RUSTC", &rustc);
 
     let output = cmd.output().unwrap_or_else(|e| {
-        panic!("aVM build.rs: could not run `{}` to build the guest programs: {e}", Path::new(&cargo).display())
+        panic!("aVM build.rs: could not run `{}` to build {dir}/: {e}", Path::new(&cargo).display())
     });
     if !output.status.success() {
         panic!(
-            "aVM build.rs: building the guest programs failed ({}).\n\
+            "aVM build.rs: building {dir}/ failed ({}).\n\
              command: cargo build --release --manifest-path {} --target {GUEST_TARGET}\n\
              CARGO_TARGET_DIR={}\n\
              --- inner cargo stderr ---\n{}\n--- inner cargo stdout ---\n{}",
@@ -59,9 +75,7 @@ fn main() {
             String::from_utf8_lossy(&output.stdout),
         );
     }
-
-    let elf_dir = target_dir.join(GUEST_TARGET).join("release");
-    println!("cargo:rustc-env=AVM_GUEST_DIR={}", elf_dir.display());
+    target_dir.join(GUEST_TARGET).join("release")
 }
 
 /// Re-run when anything in `guest/` changes, except a `guest/target` left by building

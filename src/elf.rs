@@ -26,8 +26,11 @@
 //! instruction limit). [`write`](mod@write) is the inverse: a minimal ELF *writer* that
 //! tests and fuzzers use to wrap assembled code.
 
+mod sections;
 mod symbols;
 pub mod write;
+
+pub use sections::section_by_name;
 
 use std::ops::Range;
 

@@ -108,6 +108,7 @@ pub const BOOT_MAGIC: u32 = 0x624d_5661;
 
 /// A code segment as `LOAD_CODE` describes it (four little-endian `u32`s).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(C)]
 pub struct Segment {
     /// Page-aligned virtual address.
     pub vaddr: u32,

@@ -1,0 +1,141 @@
+//! Typed storage over the contract's key-value store.
+//!
+//! Each contract has its own storage: byte-string keys (at most 256 bytes)
+//! mapping to byte-string values. A [`Value`] is one key; a [`Map`] is a key
+//! prefix followed by the encoded map key (so `balances[alice]` is the key
+//! `b"bal" ++ alice`). Values are stored in the ABI encoding. A key that was
+//! never written reads as the type's `Default`. Nothing is hashed in the
+//! guest: hashing keys is the host's business.
+
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+
+use avm_abi::codec::{Decode, Encode, SliceSink};
+use avm_abi::layout::MAX_KEY;
+use avm_abi::syscall as sc;
+
+use crate::rt::revert;
+use crate::sys::{addr, syscall};
+
+/// Read the raw value of `key` (empty if absent).
+pub fn get_raw(key: &[u8]) -> Vec<u8> {
+    let mut small = [0u8; 64];
+    let (len, _) = syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(small.as_mut_ptr()), small.len() as u32);
+    if len as usize <= small.len() {
+        return small[..len as usize].to_vec();
+    }
+    let mut big = Vec::with_capacity(len as usize);
+    let (len2, _) = syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(big.as_mut_ptr()), len);
+    // SAFETY: the kernel wrote min(len2, len) bytes into the buffer.
+    unsafe { big.set_len(len2.min(len) as usize) };
+    big
+}
+
+/// Write the raw value of `key`; an empty value deletes it.
+pub fn set_raw(key: &[u8], value: &[u8]) {
+    let (status, _) = syscall(sc::STORAGE_SET, addr(key), key.len() as u32, addr(value), value.len() as u32);
+    if status != avm_abi::status::OK {
+        revert(avm_abi::status::describe(status));
+    }
+}
+
+fn read<T: Decode + Default>(key: &[u8]) -> T {
+    let mut small = [0u8; 64];
+    let (len, _) = syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(small.as_mut_ptr()), small.len() as u32);
+    let decoded = if len == 0 {
+        return T::default();
+    } else if len as usize <= small.len() {
+        T::decode_all(&small[..len as usize])
+    } else {
+        T::decode_all(&get_raw(key))
+    };
+    decoded.unwrap_or_else(|_| revert("storage holds a value of another type"))
+}
+
+fn write<T: Encode + ?Sized>(key: &[u8], value: &T) {
+    let mut small = [0u8; 64];
+    let mut sink = SliceSink::new(&mut small);
+    value.encode(&mut sink);
+    match sink.written() {
+        Some(bytes) => set_raw(key, bytes),
+        None => set_raw(key, &crate::to_vec(value)),
+    }
+}
+
+/// One storage slot holding a `T`.
+pub struct Value<T> {
+    key: &'static [u8],
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Encode + Decode + Default> Value<T> {
+    /// The slot at `key` (a short name, unique within the contract).
+    pub const fn new(key: &'static [u8]) -> Value<T> {
+        Value { key, _type: PhantomData }
+    }
+
+    /// The stored value, or `T::default()` if never written.
+    pub fn get(&self) -> T {
+        read(self.key)
+    }
+
+    /// Store a value.
+    pub fn set(&self, value: &T) {
+        write(self.key, value);
+    }
+
+    /// Delete the slot (it reads as the default again).
+    pub fn clear(&self) {
+        set_raw(self.key, &[]);
+    }
+}
+
+/// A map from `K` to `V`: one slot per key, under a common prefix.
+pub struct Map<K, V> {
+    prefix: &'static [u8],
+    _types: PhantomData<fn(K) -> V>,
+}
+
+/// A storage key on the stack: prefix plus encoded map key.
+struct Key {
+    buf: [u8; MAX_KEY as usize],
+    len: usize,
+}
+
+impl<K: Encode, V: Encode + Decode + Default> Map<K, V> {
+    /// The map under `prefix` (a short name, unique within the contract and
+    /// not a prefix of another name).
+    pub const fn new(prefix: &'static [u8]) -> Map<K, V> {
+        Map { prefix, _types: PhantomData }
+    }
+
+    fn key(&self, k: &K) -> Key {
+        let mut key = Key { buf: [0; MAX_KEY as usize], len: 0 };
+        let mut sink = SliceSink::new(&mut key.buf);
+        avm_abi::codec::Sink::put(&mut sink, self.prefix);
+        k.encode(&mut sink);
+        match sink.written() {
+            Some(w) => key.len = w.len(),
+            None => revert("storage key too long"),
+        }
+        key
+    }
+
+    /// The value at `k`, or `V::default()`.
+    pub fn get(&self, k: &K) -> V {
+        let key = self.key(k);
+        read(&key.buf[..key.len])
+    }
+
+    /// Store `v` at `k`.
+    pub fn set(&self, k: &K, v: &V) {
+        let key = self.key(k);
+        write(&key.buf[..key.len], v);
+    }
+
+    /// Delete the entry at `k`.
+    pub fn remove(&self, k: &K) {
+        let key = self.key(k);
+        set_raw(&key.buf[..key.len], &[]);
+    }
+}
