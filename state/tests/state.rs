@@ -15,10 +15,7 @@ fn balances_and_transfers() {
     s.set_balance(&a(1), 100);
     s.add_balance(&a(1), 5).unwrap();
     assert_eq!(s.add_balance(&a(1), u128::MAX), Err(StateError::BalanceOverflow { address: a(1) }));
-    assert_eq!(
-        s.sub_balance(&a(1), 106),
-        Err(StateError::InsufficientBalance { address: a(1), need: 106, have: 105 })
-    );
+    assert_eq!(s.sub_balance(&a(1), 106), Err(StateError::InsufficientBalance { address: a(1), need: 106, have: 105 }));
     s.transfer(&a(1), &a(2), 50).unwrap();
     assert_eq!((s.balance(&a(1)), s.balance(&a(2))), (55, 50));
     // Self-transfer never creates value.

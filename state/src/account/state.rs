@@ -206,8 +206,8 @@ impl State {
     /// Stores `code` by its hash and makes it the account's code; returns the hash.
     pub fn set_code(&mut self, a: &Address, code: Vec<u8>) -> Hash32 {
         let h = keccak256(&code);
-        if !self.code.contains_key(&h) {
-            self.code.insert(h, Arc::new(code));
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.code.entry(h) {
+            slot.insert(Arc::new(code));
             self.journal.record(Entry::CodeInserted(h));
             self.dirty.code.insert(h);
         }

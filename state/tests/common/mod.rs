@@ -59,15 +59,15 @@ pub fn next_block(parent: &BlockHeader, state: &mut State) -> (Block, Vec<Receip
         state.transfer(&sender, tx.tx.to.as_ref().unwrap(), tx.tx.value).unwrap();
         state.storage_set(&sender, b"last", &number.to_be_bytes()).unwrap();
         state.storage_set(&sender, &[j as u8; 3], &vec![number as u8; 1 + (number % 40) as usize]).unwrap();
-        if number % 5 == 0 {
+        if number.is_multiple_of(5) {
             state.storage_set(&addr(NAMES[to]), b"last", b"").unwrap();
         }
-        if number % 7 == 0 {
+        if number.is_multiple_of(7) {
             let c = Address::contract(&sender, number);
             state.set_code(&c, format!("code {number}").into_bytes());
             state.storage_set(&c, b"owner", &sender.0).unwrap();
         }
-        let status = if (number + j as u64) % 4 == 0 {
+        let status = if (number + j as u64).is_multiple_of(4) {
             state.revert(cp);
             Status::Revert(format!("reverted in block {number}"))
         } else {
