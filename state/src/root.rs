@@ -76,8 +76,9 @@ pub fn account_leaf(a: &Address, acc: &Account, storage_root: &Hash32) -> Hash32
 }
 
 /// The state root: the Merkle root over every account's leaf in address order. Code is
-/// committed through each account's code hash. Recomputed from scratch: about one keccak
-/// per account and per storage slot.
+/// committed through each account's code hash. Recomputed from scratch: about two keccaks
+/// per account and per storage slot (about 0.2 s for 100k accounts on the project's
+/// machine, see `examples/perf.rs`).
 pub fn state_root(state: &State) -> Hash32 {
     let leaves = state.accounts().map(|(a, acc)| account_leaf(a, acc, &storage_root(state, a))).collect();
     merkle_root(leaves)
