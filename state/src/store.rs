@@ -96,6 +96,13 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 
+/// Runs a read, turning a panic inside the database library on a damaged file into an
+/// error: a corrupt data dir must never take the process down.
+fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(StoreError::Corrupt(format!("{what}: the database file is damaged"))))
+}
+
 /// The chain database.
 pub struct Store {
     db: Database,
@@ -142,6 +149,10 @@ impl Store {
     /// Reads the whole state as of the latest committed block. The result has no dirty
     /// entries and no open checkpoints.
     pub fn load_state(&self) -> Result<State, StoreError> {
+        guarded("load state", || self.load_state_inner())
+    }
+
+    fn load_state_inner(&self) -> Result<State, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
         let mut state = State::new();
         for row in txn.open_table(ACCOUNTS).map_err(dberr)?.iter().map_err(dberr)? {
@@ -166,6 +177,10 @@ impl Store {
 
     /// The latest committed block's header, if any block was committed.
     pub fn latest_header(&self) -> Result<Option<BlockHeader>, StoreError> {
+        guarded("latest header", || self.latest_header_inner())
+    }
+
+    fn latest_header_inner(&self) -> Result<Option<BlockHeader>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
         let table = txn.open_table(HEADERS).map_err(dberr)?;
         let last = table.last().map_err(dberr)?;
@@ -174,6 +189,10 @@ impl Store {
 
     /// Header of block `n`.
     pub fn header(&self, n: u64) -> Result<Option<BlockHeader>, StoreError> {
+        guarded("header", || self.header_inner(n))
+    }
+
+    fn header_inner(&self, n: u64) -> Result<Option<BlockHeader>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
         let table = txn.open_table(HEADERS).map_err(dberr)?;
         let row = table.get(n).map_err(dberr)?;
@@ -182,6 +201,10 @@ impl Store {
 
     /// Block `n` with its transactions.
     pub fn block(&self, n: u64) -> Result<Option<Block>, StoreError> {
+        guarded("block", || self.block_inner(n))
+    }
+
+    fn block_inner(&self, n: u64) -> Result<Option<Block>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
         let headers = txn.open_table(HEADERS).map_err(dberr)?;
         let Some(h) = headers.get(n).map_err(dberr)? else { return Ok(None) };
@@ -194,6 +217,10 @@ impl Store {
 
     /// The receipt of a committed transaction.
     pub fn receipt(&self, tx_hash: &Hash32) -> Result<Option<Receipt>, StoreError> {
+        guarded("receipt", || self.receipt_inner(tx_hash))
+    }
+
+    fn receipt_inner(&self, tx_hash: &Hash32) -> Result<Option<Receipt>, StoreError> {
         let txn = self.db.begin_read().map_err(dberr)?;
         let table = txn.open_table(RECEIPTS).map_err(dberr)?;
         let row = table.get(tx_hash.as_slice()).map_err(dberr)?;

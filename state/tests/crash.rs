@@ -106,6 +106,17 @@ fn crash_during_block_import_keeps_the_last_committed_block() {
         for (n, root) in &reported {
             assert_eq!(&to_hex(&store.header(*n).unwrap().unwrap().state_root), root, "trial {trial}: block {n}");
         }
+        // The latest block is whole: its body and receipts are there; nothing of the block
+        // after it is.
+        let body = store.block(latest.number).unwrap().unwrap();
+        for tx in &body.transactions {
+            assert!(store.receipt(&tx.hash()).unwrap().is_some(), "trial {trial}: receipt missing");
+        }
+        let (next, _) = next_block(&model_header, &mut model.clone());
+        assert_eq!(store.header(next.header.number).unwrap(), None, "trial {trial}");
+        for tx in &next.transactions {
+            assert_eq!(store.receipt(&tx.hash()).unwrap(), None, "trial {trial}: receipt of an uncommitted block");
+        }
         let loaded: State = store.load_state().unwrap();
         assert_eq!(loaded, model, "trial {trial}: loaded state differs from block {}", latest.number);
         assert_eq!(state_root(&loaded), latest.state_root, "trial {trial}");

@@ -233,3 +233,40 @@ fn any_key_signs() {
     let a = Address::from_public_key(k.verifying_key());
     assert_eq!(tx(0).sign(&k).recover_sender(), Ok(a));
 }
+
+mod hostile_bytes {
+    use avm_state::{Account, BlockHeader, Receipt, SignedTransaction, Transaction};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = SignedTransaction::decode(&bytes);
+            let _ = Transaction::decode(&bytes);
+            let _ = Receipt::decode(&bytes);
+            let _ = BlockHeader::decode(&bytes);
+            let _ = Account::decode(&bytes);
+            let _ = avm_state::Block::decode_body(&bytes);
+            if let Ok(tx) = SignedTransaction::decode(&bytes) {
+                let _ = tx.recover_sender();
+                prop_assert_eq!(tx.encode(), bytes);
+            }
+        }
+
+        #[test]
+        fn mutated_receipts_never_panic(flip in 0usize..200, bit in 0u8..8) {
+            let r = Receipt {
+                tx_hash: [1; 32], block: 1, index: 0, status: avm_state::Status::Revert("no".into()),
+                gas_used: 1, instructions: 2,
+                logs: vec![avm_state::Log { address: avm_state::Address([1; 20]), topics: vec![[2; 32]], data: vec![3; 5] }],
+                return_data: vec![4; 3], contract_address: None,
+            };
+            let mut bytes = r.encode();
+            let i = flip % bytes.len();
+            bytes[i] ^= 1 << bit;
+            if let Ok(d) = Receipt::decode(&bytes) {
+                prop_assert_eq!(d.encode(), bytes);
+            }
+        }
+    }
+}
