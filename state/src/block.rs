@@ -96,6 +96,11 @@ pub struct Block {
 }
 
 impl Block {
+    /// The block hash (the header's hash).
+    pub fn hash(&self) -> Hash32 {
+        self.header.hash()
+    }
+
     /// Encodes the transactions alone (the block body): count (4) ‖ each signed transaction.
     pub fn encode_body(&self) -> Vec<u8> {
         let mut w = Writer::new();

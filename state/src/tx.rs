@@ -176,6 +176,11 @@ impl Transaction {
         keccak256_parts(&[b"avm-tx", &self.encode()])
     }
 
+    /// Whether this transaction creates a contract.
+    pub fn is_create(&self) -> bool {
+        self.to.is_none()
+    }
+
     /// gas_limit * GAS_PRICE + value: what the sender must hold up front.
     pub fn max_cost(&self) -> Result<u128, TxError> {
         u128::from(self.gas_limit)
