@@ -29,9 +29,11 @@
 //! host as M-mode firmware) builds on the same pieces.
 #![forbid(unsafe_code)]
 
+pub mod chain;
 pub mod elf;
 pub mod engine;
 pub mod run;
+pub mod runtime;
 pub mod trace;
 
 pub use elf::{ElfError, ElfImage};

@@ -36,7 +36,12 @@ pub fn section_by_name<'a>(bytes: &'a [u8], name: &str) -> Result<Option<&'a [u8
         };
         let w = name.as_bytes();
         if text.len() > w.len() && text.starts_with(w) && text[w.len()] == 0 {
-            return r.slice("section", off, len).map(Some);
+            let start = usize::try_from(off).ok();
+            let end = off.checked_add(len).and_then(|e| usize::try_from(e).ok());
+            return match (start, end) {
+                (Some(s), Some(e)) if e <= bytes.len() => Ok(Some(&bytes[s..e])),
+                _ => Err(ElfError::Truncated { what: "section", need: off.saturating_add(len), len: bytes.len() as u64 }),
+            };
         }
     }
     Ok(None)
