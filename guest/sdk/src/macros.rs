@@ -73,14 +73,18 @@ macro_rules! contract {
 
         #[no_mangle]
         extern "C" fn avm_main() -> ! {
-            #[allow(unused_mut, unused_assignments)]
-            let mut init: Option<[u8; 4]> = None;
-            $(
-                if $crate::macros::str_eq(stringify!($name), "init") {
-                    init = Some($crate::selector(concat!(stringify!($name), "(", $( stringify!($ty), ",", )* ")")));
-                }
-            )*
-            $crate::rt::main(init, |selector, args| {
+            // The constructor's selector, computed by the compiler.
+            const INIT: Option<[u8; 4]> = {
+                #[allow(unused_mut)]
+                let mut init = None;
+                $(
+                    if $crate::macros::str_eq(stringify!($name), "init") {
+                        init = Some($crate::selector(concat!(stringify!($name), "(", $( stringify!($ty), ",", )* ")")));
+                    }
+                )*
+                init
+            };
+            $crate::rt::main(INIT, |selector, args| {
                 $(
                     {
                         const SELECTOR: [u8; 4] =

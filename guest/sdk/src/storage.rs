@@ -96,10 +96,26 @@ pub struct Map<K, V> {
     _types: PhantomData<fn(K) -> V>,
 }
 
-/// A storage key on the stack: prefix plus encoded map key.
-struct Key {
-    buf: [u8; MAX_KEY as usize],
-    len: usize,
+/// Bytes of a storage key built on the stack; longer keys (up to
+/// [`MAX_KEY`]) go to the heap. Most keys are a short prefix and an address
+/// or two, and zeroing a large buffer for every access costs instructions.
+const STACK_KEY: usize = 64;
+
+/// Run `f` on the storage key `prefix ++ encode(k)`.
+fn with_key<K: Encode, R>(prefix: &[u8], k: &K, f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut buf = [0u8; STACK_KEY];
+    let mut sink = SliceSink::new(&mut buf);
+    avm_abi::codec::Sink::put(&mut sink, prefix);
+    k.encode(&mut sink);
+    if let Some(key) = sink.written() {
+        return f(key);
+    }
+    let mut key = Vec::from(prefix);
+    k.encode(&mut key);
+    if key.len() > MAX_KEY as usize {
+        revert("storage key too long");
+    }
+    f(&key)
 }
 
 impl<K: Encode, V: Encode + Decode + Default> Map<K, V> {
@@ -109,33 +125,18 @@ impl<K: Encode, V: Encode + Decode + Default> Map<K, V> {
         Map { prefix, _types: PhantomData }
     }
 
-    fn key(&self, k: &K) -> Key {
-        let mut key = Key { buf: [0; MAX_KEY as usize], len: 0 };
-        let mut sink = SliceSink::new(&mut key.buf);
-        avm_abi::codec::Sink::put(&mut sink, self.prefix);
-        k.encode(&mut sink);
-        match sink.written() {
-            Some(w) => key.len = w.len(),
-            None => revert("storage key too long"),
-        }
-        key
-    }
-
     /// The value at `k`, or `V::default()`.
     pub fn get(&self, k: &K) -> V {
-        let key = self.key(k);
-        read(&key.buf[..key.len])
+        with_key(self.prefix, k, read)
     }
 
     /// Store `v` at `k`.
     pub fn set(&self, k: &K, v: &V) {
-        let key = self.key(k);
-        write(&key.buf[..key.len], v);
+        with_key(self.prefix, k, |key| write(key, v))
     }
 
     /// Delete the entry at `k`.
     pub fn remove(&self, k: &K) {
-        let key = self.key(k);
-        set_raw(&key.buf[..key.len], &[]);
+        with_key(self.prefix, k, |key| set_raw(key, &[]))
     }
 }
