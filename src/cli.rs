@@ -63,6 +63,8 @@ enum Command {
     Exec(ExecArgs),
     /// List the bundled example programs (use with `avm exec --example NAME`).
     Examples,
+    #[command(flatten)]
+    Chain(crate::commands::ChainCommand),
 }
 
 #[derive(Args, Debug)]
@@ -111,6 +113,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Exec(args) => exec(&args),
         Command::Examples => examples(),
+        Command::Chain(cmd) => return chain(&cmd),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -234,4 +237,15 @@ fn exec(args: &ExecArgs) -> Result<u8, String> {
         );
     }
     Ok(outcome.exit_code())
+}
+
+/// Run a chain command and turn its outcome into an exit status.
+fn chain(cmd: &crate::commands::ChainCommand) -> ExitCode {
+    match crate::commands::run(cmd) {
+        Ok(status) => ExitCode::from(status),
+        Err(f) => {
+            say!("error: {}", f.message);
+            ExitCode::from(f.status)
+        }
+    }
 }
