@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod contracts;
+
 /// Conformance programs that follow the spec where QEMU does too. The `*_v`
 /// programs run the same cases as their namesakes in U-mode under Sv32, as the
 /// riscv-tests "v" environment does.
