@@ -87,6 +87,23 @@ pub fn write_user(m: &mut Machine, va: u32, data: &[u8]) -> Result<(), BadAddres
 
 /// Write bytes at a physical address the kernel handed over (its own
 /// frames), checking that the range is RAM.
+///
+/// Pages that already hold exactly these bytes are not written. The result
+/// is the same, but an engine that caches decoded or compiled code keeps it:
+/// the kernel's frame allocator is deterministic, so a contract called again
+/// lands in the frames that already hold its code, and rewriting them would
+/// invalidate every block decoded from them on every call.
 pub fn write_frames(m: &mut Machine, pa: u32, data: &[u8]) -> Result<(), BadAddress> {
-    m.write_phys_bytes(pa, data).map_err(|_| BadAddress(pa))
+    let len = u32::try_from(data.len()).map_err(|_| BadAddress(pa))?;
+    let off = m.ram.offset_of(pa, len).ok_or(BadAddress(pa))? as usize;
+    let mut at = 0;
+    while at < data.len() {
+        let n = (data.len() - at).min(PAGE_SIZE as usize - (off + at) % PAGE_SIZE as usize);
+        let chunk = &data[at..at + n];
+        if m.ram.bytes()[off + at..off + at + n] != *chunk {
+            m.write_phys_bytes(pa + at as u32, chunk).map_err(|_| BadAddress(pa))?;
+        }
+        at += n;
+    }
+    Ok(())
 }
