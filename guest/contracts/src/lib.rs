@@ -1,6 +1,9 @@
 //! Shared helpers of the bundled contracts: 256-bit-safe `a * b / c` and an
-//! integer square root, as the DEX needs them.
+//! integer square root, as the DEX needs them, and ECDSA verification in
+//! variable time for the ecdsa contract ([`secp256k1`]).
 #![no_std]
+
+pub mod secp256k1;
 
 /// `a * b / c` rounded down, computed without overflow in between; `None`
 /// if `c` is zero or the result does not fit a `u128`.
