@@ -9,7 +9,9 @@
 //! Exit status: 0 when the command did what it was asked (for a transaction:
 //! mined with status `success`), 1 when a mined transaction failed (revert,
 //! out-of-gas, fault: the receipt says why), 2 for bad input (unknown name,
-//! bad argument, invalid transaction, corrupt data dir).
+//! bad argument, invalid transaction, corrupt data dir). A command line that
+//! does not parse at all (unknown flag, missing argument) exits 3, as for
+//! `avm exec`.
 
 pub mod demo;
 pub mod names;
@@ -102,6 +104,7 @@ pub enum ChainCommand {
         /// Bundled contract name or ELF path.
         contract: String,
         /// Arguments of `init`, parsed by its ABI types.
+        #[arg(allow_negative_numbers = true)]
         args: Vec<String>,
         /// Name the new contract so commands can use it.
         #[arg(long = "as", value_name = "ALIAS")]
@@ -125,6 +128,7 @@ pub enum ChainCommand {
         /// Method name.
         method: String,
         /// Arguments, parsed by the method's ABI types (names and aliases where an Address is expected).
+        #[arg(allow_negative_numbers = true)]
         args: Vec<String>,
         /// Native value sent along.
         #[arg(long, default_value = "0")]
@@ -141,7 +145,8 @@ pub enum ChainCommand {
         target: String,
         /// Method name.
         method: String,
-        /// Arguments.
+        /// Arguments, parsed by the method's ABI types.
+        #[arg(allow_negative_numbers = true)]
         args: Vec<String>,
         #[command(flatten)]
         opts: ChainOpts,
