@@ -15,13 +15,15 @@ const CONSOLE: u32 = 0x1000_0000;
 const T0: Reg = Reg::new(5);
 const T1: Reg = Reg::new(6);
 
-/// A program: `body`, then `tohost = code << 1 | 1`, then spin.
+/// A program: `body`, then `tohost = code << 1 | 1` (low word, then the high
+/// word that runs the command), then spin.
 fn program(body: impl FnOnce(&mut Asm), code: u32) -> Vec<u8> {
     let mut a = Asm::new(BASE);
     body(&mut a);
     a.li(T0, TOHOST);
     a.li(T1, code << 1 | 1);
     a.store(StoreOp::Sw, T1, T0, 0);
+    a.store(StoreOp::Sw, Reg::ZERO, T0, 4);
     let spin = a.here();
     a.j(spin);
     bare_metal(BASE, &a.finish().expect("test program assembles"), TOHOST)
@@ -189,6 +191,12 @@ fn json_output_has_the_final_state() {
     assert!(v["pc"].as_u64().is_some_and(|pc| pc >= u64::from(BASE)));
     assert!(v["instret"].as_u64().is_some_and(|n| n > 0));
     assert!(v.get("wall").is_none() && !stdout(&o).contains("MIPS"), "no timing in JSON");
+    for name in ["mstatus", "mcause", "mepc", "satp", "medeleg", "mscratch", "minstret offset", "pmpcfg0", "pmpaddr15"] {
+        assert!(v["csr"][name].is_u64(), "csr {name} in JSON");
+    }
+    assert!(v["reservation"].is_null());
+    assert!(v["ram"]["keccak256"].as_str().is_some_and(|h| h.len() == 66 && h.starts_with("0x")));
+    assert!(v["ram"]["nonzero_pages"].as_u64().is_some_and(|n| n >= 1), "the program's own page");
     // Same program, same JSON: runs are deterministic.
     let again = run("json2", &elf, &["--json"]);
     assert_eq!(stdout(&o), stdout(&again));

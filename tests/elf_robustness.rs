@@ -13,12 +13,13 @@ const BASE: u32 = 0x8000_0000;
 const TOHOST: u32 = 0x8000_1000;
 const RAM: u32 = 1 << 20;
 
-/// A small valid program: `li a0, 1; sw a0, 0(tohost); spin`.
+/// A small valid program: `li a0, 1; sw a0, 0(tohost); sw zero, 4(tohost); spin`.
 fn valid() -> Vec<u8> {
-    let code: [u32; 4] = [
+    let code: [u32; 5] = [
         0x0010_0513, // addi a0, zero, 1
         0x8000_12b7, // lui t0, 0x80001
         0x00a2_a023, // sw a0, 0(t0)
+        0x0002_a223, // sw zero, 4(t0)
         0x0000_006f, // jal zero, 0
     ];
     let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
