@@ -296,3 +296,42 @@ fn bundled_examples_are_listed_and_run() {
     let o = avm(&["exec", "--example", "../sieve"]);
     assert_eq!(o.status.code(), Some(3));
 }
+
+#[test]
+fn an_odd_entry_point_exits_3_with_a_clear_error() {
+    let mut elf = program(|_| {}, 0);
+    // e_entry: BASE + 1.
+    elf[24..28].copy_from_slice(&(BASE + 1).to_le_bytes());
+    let o = run("odd-entry", &elf, &[]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("odd"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn exec_of_an_endless_file_reads_a_bounded_amount_and_refuses() {
+    let o = avm(&["exec", "--ram-mib", "1", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("larger than"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn htif_console_prints_odd_bytes_written_low_word_first() {
+    // putchar('a'), putchar('b'): low word (the byte) first, then the high word.
+    let elf = program(
+        |a| {
+            a.li(T0, TOHOST);
+            for &b in b"ab" {
+                a.li(T1, u32::from(b));
+                a.store(StoreOp::Sw, T1, T0, 0);
+                a.li(T1, 0x0101_0000);
+                a.store(StoreOp::Sw, T1, T0, 4);
+            }
+        },
+        0,
+    );
+    for engine in ["--engine=interp", "--engine=jit"] {
+        let o = run("htif-putchar", &elf, &[engine]);
+        assert_eq!(o.status.code(), Some(0), "{engine}: stderr: {}", stderr(&o));
+        assert_eq!(stdout(&o), "ab", "{engine}");
+    }
+}

@@ -99,3 +99,21 @@ fn sieve_example_prints_the_prime_count_on_every_engine() {
         assert_eq!(m.hart.instret, 168_398_032, "{engine_name}: the sieve's exact instruction count");
     }
 }
+
+#[test]
+fn htif_console_program_prints_every_byte_odd_ones_included_on_every_engine() {
+    // The program writes each byte low word first, as for QEMU and Spike.
+    let mut expected = b"htif console: every byte\n".to_vec();
+    expected.extend(0..=255u8);
+    expected.extend_from_slice(b"\nhtif console: done\n");
+    let mut reference: Option<FinalState> = None;
+    for (engine_name, mut engine) in engines() {
+        let state = run("htif_console", engine.as_mut());
+        assert_eq!(state.exit, Exit::Halt { code: 0 }, "on {engine_name}");
+        assert_eq!(state.console, expected, "on {engine_name}");
+        match &reference {
+            None => reference = Some(state),
+            Some(r) => assert!(*r == state, "{engine_name} differs from interp"),
+        }
+    }
+}
