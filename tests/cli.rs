@@ -71,7 +71,7 @@ fn passing_program_exits_0_with_summary() {
     let o = run("pass", &program(|_| {}, 0), &[]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("PASS: 3 instructions in"), "stderr: {err}");
+    assert!(err.contains("PASS: 4 instructions in"), "stderr: {err}");
     assert!(err.contains("MIPS, jit)"), "the JIT is the default engine; stderr: {err}");
     let o = run("pass", &program(|_| {}, 0), &["--engine=interp"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
