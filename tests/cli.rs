@@ -191,7 +191,8 @@ fn json_output_has_the_final_state() {
     assert!(v["pc"].as_u64().is_some_and(|pc| pc >= u64::from(BASE)));
     assert!(v["instret"].as_u64().is_some_and(|n| n > 0));
     assert!(v.get("wall").is_none() && !stdout(&o).contains("MIPS"), "no timing in JSON");
-    for name in ["mstatus", "mcause", "mepc", "satp", "medeleg", "mscratch", "minstret offset", "pmpcfg0", "pmpaddr15"] {
+    for name in ["mstatus", "mcause", "mepc", "satp", "medeleg", "mscratch", "minstret offset", "pmpcfg0", "pmpaddr15"]
+    {
         assert!(v["csr"][name].is_u64(), "csr {name} in JSON");
     }
     assert!(v["reservation"].is_null());

@@ -91,10 +91,8 @@ fn htif_console_output_matches_qemu_on_both_engines() {
         let (status, qemu_out) = run_on_qemu(name);
         assert_eq!(status, Some(0), "{name} fails on QEMU");
         assert!(!qemu_out.is_empty(), "{name} printed nothing on QEMU");
-        let engines: [(&str, Box<dyn Engine>); 2] = [
-            ("interp", Box::new(Interpreter::new())),
-            ("jit", Box::new(JitEngine::new(JitConfig::default()))),
-        ];
+        let engines: [(&str, Box<dyn Engine>); 2] =
+            [("interp", Box::new(Interpreter::new())), ("jit", Box::new(JitEngine::new(JitConfig::default())))];
         for (engine_name, mut engine) in engines {
             let (exit, out) = run_on_avm(name, engine.as_mut());
             assert_eq!(exit, Exit::Halt { code: 0 }, "{name} on {engine_name}");
