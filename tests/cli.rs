@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use avm::elf::write::bare_metal;
+use avm::elf::write::{bare_metal, ElfBuilder};
+use avm::elf::{PF_R, PF_W, PF_X};
 use avm_isa::asm::Asm;
 use avm_isa::{Inst, Reg, StoreOp};
 
@@ -335,4 +336,32 @@ fn htif_console_prints_odd_bytes_written_low_word_first() {
         assert_eq!(o.status.code(), Some(0), "{engine}: stderr: {}", stderr(&o));
         assert_eq!(stdout(&o), "ab", "{engine}");
     }
+}
+
+#[test]
+fn json_of_runs_that_differ_only_in_ram_differs() {
+    // The same code; only a data page the program never reads differs.
+    let mut a = Asm::new(BASE);
+    a.li(T0, TOHOST);
+    a.li(T1, 1);
+    a.store(StoreOp::Sw, T1, T0, 0);
+    a.store(StoreOp::Sw, Reg::ZERO, T0, 4);
+    let spin = a.here();
+    a.j(spin);
+    let code = a.finish().expect("assembles");
+    let with_data = |byte: u8| {
+        ElfBuilder::new(BASE)
+            .segment(BASE, &code, 0x100, PF_R | PF_X)
+            .segment(TOHOST, &[0; 16], 16, PF_R | PF_W)
+            .segment(BASE + 0x4000, &[byte; 4], 4, PF_R | PF_W)
+            .symbol("tohost", TOHOST)
+            .symbol("fromhost", TOHOST + 8)
+            .build()
+    };
+    let a = run("json-ram-1", &with_data(1), &["--json"]);
+    let b = run("json-ram-2", &with_data(2), &["--json"]);
+    let (va, vb): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&stdout(&a)).expect("JSON"), serde_json::from_str(&stdout(&b)).expect("JSON"));
+    assert_eq!((&va["x"], &va["pc"], &va["csr"]), (&vb["x"], &vb["pc"], &vb["csr"]), "same hart");
+    assert_ne!(va["ram"]["keccak256"], vb["ram"]["keccak256"], "RAM differs, so the JSON does");
 }

@@ -333,3 +333,17 @@ fn bad_ram_sizes_are_rejected() {
         assert!(Machine::new(MachineConfig { ram_size: size, mode: ExecMode::BareMetal }).is_err());
     }
 }
+
+#[test]
+fn fetch_word_at_the_end_of_ram_checks_every_byte_of_each_parcel() {
+    // Issue 14: an odd pc 3 bytes before the end of RAM made `fetch_word`
+    // read past the mapping (a host panic). Every parcel is checked now.
+    let mut m = machine();
+    let end = 0x8000_0000u32 + (4 << 20);
+    m.write_phys_bytes(end - 4, &[0x13; 4]).expect("in RAM");
+    let fault = |pc| Err(Trap::new(TrapCause::InstructionAccessFault, pc));
+    assert_eq!(m.fetch_word(end - 3), fault(end - 1), "odd pc: the second parcel straddles the end");
+    assert_eq!(m.fetch_word(end - 1), fault(end - 1), "odd pc: the first parcel straddles the end");
+    assert_eq!(m.fetch_word(end - 2), fault(end), "a 32-bit parcel pair running off the end");
+    assert_eq!(m.fetch_word(end - 4), Ok(0x1313_1313), "the last whole instruction in RAM");
+}
