@@ -48,7 +48,8 @@ Exit status of `avm exec`:
   0  the program passed (tohost = 1)
   1  the program failed: `FAIL test N` (tohost = N << 1 | 1)
   2  out of instructions (--max-insns reached)
-  3  could not start: unreadable or invalid ELF, bad arguments, engine missing
+  3  could not start: unreadable or invalid ELF (an odd entry point, a file
+     larger than twice the RAM), bad arguments, engine missing
   4  stuck: a trap loop, or wfi with no interrupt that could wake the hart";
 
 /// aVM command line.
