@@ -27,10 +27,7 @@ if [ ${#progs[@]} -eq 0 ]; then
     for f in "$here"/bare/src/bin/*.rs; do
         name="$(basename "$f" .rs)"
         case "$name" in
-            avm_specific*) [ $all -eq 1 ] || { echo "skip  $name (aVM-specific)"; continue; } ;;
-            # The sieve prints through HTIF high word first (aVM's convention),
-            # which QEMU's HTIF does not serve: it would spin forever there.
-            sieve) echo "skip  $name (aVM console convention)"; continue ;;
+            avm_specific*|counters) [ $all -eq 1 ] || { echo "skip  $name (aVM-specific)"; continue; } ;;
         esac
         progs+=("$name")
     done

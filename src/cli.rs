@@ -36,16 +36,20 @@ Machine model:
   RAM starts at 0x8000_0000 (64 MiB unless --ram-mib says otherwise); a console
   device at 0x1000_0000 prints every byte stored to it. A bare-metal program
   starts in M-mode at its ELF entry point with all registers zero and handles
-  its own traps (mtvec, medeleg, mret...). It ends by writing the HTIF `tohost`
-  word (found through the ELF symbol `tohost`): 1 means pass, any other odd
-  value means test `value >> 1` failed. cycle = time = instret, so every run
+  its own traps (mtvec, medeleg, mret...). It talks to the host through HTIF as
+  on QEMU's spike machine: the 64-bit `tohost` (ELF symbol) is written low word
+  first, and the command runs when the high word is written. Device 0 command 0
+  with an odd payload ends the run: 1 means pass, any other odd value means
+  test `value >> 1` failed. Device 1 command 1 prints the low byte; tohost is
+  then cleared and fromhost acknowledged. cycle = time = instret, so every run
   is deterministic.
 
 Exit status of `avm exec`:
   0  the program passed (tohost = 1)
   1  the program failed: `FAIL test N` (tohost = N << 1 | 1)
   2  out of instructions (--max-insns reached)
-  3  could not start: unreadable or invalid ELF, bad arguments, engine missing
+  3  could not start: unreadable or invalid ELF (an odd entry point, a file
+     larger than twice the RAM), bad arguments, engine missing
   4  stuck: a trap loop, or wfi with no interrupt that could wake the hart";
 
 /// aVM command line.
@@ -85,7 +89,8 @@ struct ExecArgs {
     /// Print every executed instruction to stderr as `<instret> <priv> <pc>: <disassembly>`.
     #[arg(long)]
     trace: bool,
-    /// Print the final machine state as one JSON object on stdout (no timing).
+    /// Print the final machine state as one JSON object on stdout (no timing):
+    /// registers, every CSR, the LR/SC reservation and a keccak-256 digest of RAM.
     #[arg(long)]
     json: bool,
     /// Print the engine's work counters to stderr.
@@ -175,10 +180,32 @@ fn program_path(args: &ExecArgs) -> Result<PathBuf, String> {
     Err(format!("no bundled example named `{name}` (available: {known})"))
 }
 
+/// The largest ELF file `avm exec` reads: twice the RAM. Its segments must
+/// fit in RAM, so a bigger file is not a program for this machine (and
+/// `/dev/zero` or a pipe that never ends must not be read forever).
+fn max_elf_size(ram_size: u32) -> u64 {
+    2 * u64::from(ram_size)
+}
+
+/// Read at most `limit` bytes of `path`; a longer file is refused.
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    let cannot = |e: io::Error| format!("cannot read {}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(file, limit + 1), &mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{} is larger than {limit} bytes (twice the RAM): not a program for this machine",
+            path.display()
+        ));
+    }
+    Ok(bytes)
+}
+
 fn exec(args: &ExecArgs) -> Result<u8, String> {
     let path = program_path(args)?;
-    let bytes = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let ram_size = args.ram_mib << 20;
+    let bytes = read_bounded(&path, max_elf_size(ram_size))?;
     let (mut machine, image) = load_bare_metal(&bytes, ram_size).map_err(|e| format!("{}: {e}", path.display()))?;
     if image.tohost.is_none() {
         say!("avm: warning: {} has no `tohost` symbol; it can only stop at the instruction limit", path.display());

@@ -177,6 +177,13 @@ pub enum ElfError {
     /// There is nothing to load.
     #[error("the program has no loadable (PT_LOAD) segment")]
     NoLoadableSegments,
+    /// The entry point is odd: no RISC-V instruction starts at an odd address
+    /// (IALIGN is 16 with the C extension), so the program cannot start.
+    #[error("entry point {entry:#x} is odd: instructions are 2-byte aligned")]
+    OddEntry {
+        /// `e_entry` (translated to a physical address)
+        entry: u32,
+    },
     /// The entry point is not in RAM.
     #[error("entry point {entry:#x} is outside RAM {ram_start:#x}..{ram_end:#x}")]
     EntryOutsideRam {
@@ -425,6 +432,9 @@ impl ElfImage {
             |vaddr: u32| segments.iter().find(|s| s.contains_vaddr(vaddr)).map_or(vaddr, |s| s.to_phys(vaddr));
 
         let entry = to_phys(h.entry);
+        if entry & 1 != 0 {
+            return Err(ElfError::OddEntry { entry });
+        }
         if !in_ram(&ram, entry, 2) {
             return Err(ElfError::EntryOutsideRam { entry, ram_start: ram.start, ram_end: ram.end });
         }
@@ -467,6 +477,9 @@ impl ElfImage {
             let fit = |_| ElfError::DoesNotFit { addr: s.paddr, len: u64::from(s.memsz) };
             m.write_phys_bytes(s.paddr, &s.data).map_err(fit)?;
             zero_tail(m, s).map_err(fit)?;
+        }
+        if self.entry & 1 != 0 {
+            return Err(ElfError::OddEntry { entry: self.entry });
         }
         if !in_ram(&ram, self.entry, 2) {
             return Err(ElfError::EntryOutsideRam { entry: self.entry, ram_start: ram.start, ram_end: ram.end });

@@ -22,6 +22,7 @@
 //!   instructions or gets stuck. The result is a [`run::RunReport`] whose
 //!   [`run::Summary`] is the same for every engine.
 //! - [`trace`] prints every executed instruction for `avm exec --trace`.
+//! - [`digest`] hashes RAM so `avm exec --json` compares whole machines.
 //!
 //! This is *bare-metal* mode: the program owns the whole machine and handles
 //! its own traps, as the riscv-tests and small benchmarks expect. The
@@ -30,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod digest;
 pub mod elf;
 pub mod engine;
 pub mod run;

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use avm_mmu::{Engine, Exit, Machine, MachineConfig, MachineError, Privilege, TrapCause};
 use serde::Serialize;
 
+use crate::digest::{ram_digest, RamDigest};
 use crate::elf::{ram_range, ElfError, ElfImage};
 
 /// Instructions per slice when streaming console output.
@@ -206,16 +207,9 @@ impl RunReport {
             privilege: privilege_name(h.privilege),
             instret: h.instret,
             x: h.x,
-            csr: CsrSummary {
-                mstatus: c.mstatus,
-                mcause: c.mcause,
-                mepc: c.mepc,
-                mtval: c.mtval,
-                scause: c.scause,
-                sepc: c.sepc,
-                stval: c.stval,
-                satp: c.satp,
-            },
+            reservation: h.reservation,
+            csr: CsrSummary(c.fields()),
+            ram: ram_digest(&self.machine.ram),
             console: String::from_utf8_lossy(&self.machine.console).into_owned(),
         }
     }
@@ -273,24 +267,30 @@ pub struct Summary {
     pub instret: u64,
     /// `x0`..`x31`.
     pub x: [u32; 32],
-    /// Trap-related CSRs.
+    /// Physical address reserved by `lr.w`, if any (`null` otherwise).
+    pub reservation: Option<u32>,
+    /// Every CSR field the differential tests compare, by name.
     pub csr: CsrSummary,
+    /// Digest of RAM's contents.
+    pub ram: RamDigest,
     /// Console output (lossy UTF-8).
     pub console: String,
 }
 
-/// The CSRs that explain how a program ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[allow(missing_docs)]
-pub struct CsrSummary {
-    pub mstatus: u32,
-    pub mcause: u32,
-    pub mepc: u32,
-    pub mtval: u32,
-    pub scause: u32,
-    pub sepc: u32,
-    pub stval: u32,
-    pub satp: u32,
+/// Every CSR field by name ([`avm_mmu::Csrs::fields`]), serialized as one
+/// JSON object in that fixed order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsrSummary(pub Vec<(&'static str, u64)>);
+
+impl Serialize for CsrSummary {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in &self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
 }
 
 /// [`Exit`] in a serializable, self-describing form.

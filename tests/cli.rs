@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use avm::elf::write::bare_metal;
+use avm::elf::write::{bare_metal, ElfBuilder};
+use avm::elf::{PF_R, PF_W, PF_X};
 use avm_isa::asm::Asm;
 use avm_isa::{Inst, Reg, StoreOp};
 
@@ -15,13 +16,15 @@ const CONSOLE: u32 = 0x1000_0000;
 const T0: Reg = Reg::new(5);
 const T1: Reg = Reg::new(6);
 
-/// A program: `body`, then `tohost = code << 1 | 1`, then spin.
+/// A program: `body`, then `tohost = code << 1 | 1` (low word, then the high
+/// word that runs the command), then spin.
 fn program(body: impl FnOnce(&mut Asm), code: u32) -> Vec<u8> {
     let mut a = Asm::new(BASE);
     body(&mut a);
     a.li(T0, TOHOST);
     a.li(T1, code << 1 | 1);
     a.store(StoreOp::Sw, T1, T0, 0);
+    a.store(StoreOp::Sw, Reg::ZERO, T0, 4);
     let spin = a.here();
     a.j(spin);
     bare_metal(BASE, &a.finish().expect("test program assembles"), TOHOST)
@@ -69,7 +72,7 @@ fn passing_program_exits_0_with_summary() {
     let o = run("pass", &program(|_| {}, 0), &[]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("PASS: 3 instructions in"), "stderr: {err}");
+    assert!(err.contains("PASS: 4 instructions in"), "stderr: {err}");
     assert!(err.contains("MIPS, jit)"), "the JIT is the default engine; stderr: {err}");
     let o = run("pass", &program(|_| {}, 0), &["--engine=interp"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
@@ -189,6 +192,13 @@ fn json_output_has_the_final_state() {
     assert!(v["pc"].as_u64().is_some_and(|pc| pc >= u64::from(BASE)));
     assert!(v["instret"].as_u64().is_some_and(|n| n > 0));
     assert!(v.get("wall").is_none() && !stdout(&o).contains("MIPS"), "no timing in JSON");
+    for name in ["mstatus", "mcause", "mepc", "satp", "medeleg", "mscratch", "minstret offset", "pmpcfg0", "pmpaddr15"]
+    {
+        assert!(v["csr"][name].is_u64(), "csr {name} in JSON");
+    }
+    assert!(v["reservation"].is_null());
+    assert!(v["ram"]["keccak256"].as_str().is_some_and(|h| h.len() == 66 && h.starts_with("0x")));
+    assert!(v["ram"]["nonzero_pages"].as_u64().is_some_and(|n| n >= 1), "the program's own page");
     // Same program, same JSON: runs are deterministic.
     let again = run("json2", &elf, &["--json"]);
     assert_eq!(stdout(&o), stdout(&again));
@@ -287,4 +297,71 @@ fn bundled_examples_are_listed_and_run() {
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let o = avm(&["exec", "--example", "../sieve"]);
     assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn an_odd_entry_point_exits_3_with_a_clear_error() {
+    let mut elf = program(|_| {}, 0);
+    // e_entry: BASE + 1.
+    elf[24..28].copy_from_slice(&(BASE + 1).to_le_bytes());
+    let o = run("odd-entry", &elf, &[]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("odd"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn exec_of_an_endless_file_reads_a_bounded_amount_and_refuses() {
+    let o = avm(&["exec", "--ram-mib", "1", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("larger than"), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn htif_console_prints_odd_bytes_written_low_word_first() {
+    // putchar('a'), putchar('b'): low word (the byte) first, then the high word.
+    let elf = program(
+        |a| {
+            a.li(T0, TOHOST);
+            for &b in b"ab" {
+                a.li(T1, u32::from(b));
+                a.store(StoreOp::Sw, T1, T0, 0);
+                a.li(T1, 0x0101_0000);
+                a.store(StoreOp::Sw, T1, T0, 4);
+            }
+        },
+        0,
+    );
+    for engine in ["--engine=interp", "--engine=jit"] {
+        let o = run("htif-putchar", &elf, &[engine]);
+        assert_eq!(o.status.code(), Some(0), "{engine}: stderr: {}", stderr(&o));
+        assert_eq!(stdout(&o), "ab", "{engine}");
+    }
+}
+
+#[test]
+fn json_of_runs_that_differ_only_in_ram_differs() {
+    // The same code; only a data page the program never reads differs.
+    let mut a = Asm::new(BASE);
+    a.li(T0, TOHOST);
+    a.li(T1, 1);
+    a.store(StoreOp::Sw, T1, T0, 0);
+    a.store(StoreOp::Sw, Reg::ZERO, T0, 4);
+    let spin = a.here();
+    a.j(spin);
+    let code = a.finish().expect("assembles");
+    let with_data = |byte: u8| {
+        ElfBuilder::new(BASE)
+            .segment(BASE, &code, 0x100, PF_R | PF_X)
+            .segment(TOHOST, &[0; 16], 16, PF_R | PF_W)
+            .segment(BASE + 0x4000, &[byte; 4], 4, PF_R | PF_W)
+            .symbol("tohost", TOHOST)
+            .symbol("fromhost", TOHOST + 8)
+            .build()
+    };
+    let a = run("json-ram-1", &with_data(1), &["--json"]);
+    let b = run("json-ram-2", &with_data(2), &["--json"]);
+    let (va, vb): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(&stdout(&a)).expect("JSON"), serde_json::from_str(&stdout(&b)).expect("JSON"));
+    assert_eq!((&va["x"], &va["pc"], &va["csr"]), (&vb["x"], &vb["pc"], &vb["csr"]), "same hart");
+    assert_ne!(va["ram"]["keccak256"], vb["ram"]["keccak256"], "RAM differs, so the JSON does");
 }

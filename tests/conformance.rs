@@ -96,6 +96,24 @@ fn sieve_example_prints_the_prime_count_on_every_engine() {
         assert_eq!(exit, Exit::Halt { code: 0 }, "{engine_name}");
         let out = String::from_utf8_lossy(&m.console);
         assert!(out.contains("sieve: 664579 primes below 10000000"), "{engine_name}: console: {out}");
-        assert_eq!(m.hart.instret, 168_398_032, "{engine_name}: the sieve's exact instruction count");
+        assert_eq!(m.hart.instret, 168_398_033, "{engine_name}: the sieve's exact instruction count");
+    }
+}
+
+#[test]
+fn htif_console_program_prints_every_byte_odd_ones_included_on_every_engine() {
+    // The program writes each byte low word first, as for QEMU and Spike.
+    let mut expected = b"htif console: every byte\n".to_vec();
+    expected.extend(0..=255u8);
+    expected.extend_from_slice(b"\nhtif console: done\n");
+    let mut reference: Option<FinalState> = None;
+    for (engine_name, mut engine) in engines() {
+        let state = run("htif_console", engine.as_mut());
+        assert_eq!(state.exit, Exit::Halt { code: 0 }, "on {engine_name}");
+        assert_eq!(state.console, expected, "on {engine_name}");
+        match &reference {
+            None => reference = Some(state),
+            Some(r) => assert!(*r == state, "{engine_name} differs from interp"),
+        }
     }
 }

@@ -13,12 +13,13 @@ const BASE: u32 = 0x8000_0000;
 const TOHOST: u32 = 0x8000_1000;
 const RAM: u32 = 1 << 20;
 
-/// A small valid program: `li a0, 1; sw a0, 0(tohost); spin`.
+/// A small valid program: `li a0, 1; sw a0, 0(tohost); sw zero, 4(tohost); spin`.
 fn valid() -> Vec<u8> {
-    let code: [u32; 4] = [
+    let code: [u32; 5] = [
         0x0010_0513, // addi a0, zero, 1
         0x8000_12b7, // lui t0, 0x80001
         0x00a2_a023, // sw a0, 0(t0)
+        0x0002_a223, // sw zero, 4(t0)
         0x0000_006f, // jal zero, 0
     ];
     let bytes: Vec<u8> = code.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -313,4 +314,93 @@ fn bss_is_zeroed_when_loading_over_old_contents() {
     image.load_into(&mut m).expect("load");
     assert_eq!(&m.ram.bytes()[0x2ffc..0x3000], &[0; 4]);
     assert_eq!(&m.ram.bytes()[..4], &[0x6f, 0, 0, 0]);
+}
+
+// ---- issue 14: an odd entry at the end of RAM panicked both engines ----
+
+/// RAM of the machine `avm exec` and the `elf` fuzz target use (64 MiB).
+const BIG_RAM: u32 = 64 << 20;
+/// The last page of 64 MiB of RAM.
+const LAST_PAGE: u32 = BASE + BIG_RAM - 4096;
+
+/// A segment that fills the last page of 64 MiB of RAM (zeros, then in the
+/// last two bytes the low parcel of a 32-bit `addi`), entered at `entry`.
+fn last_page_image(entry: u32) -> Vec<u8> {
+    let mut page = vec![0u8; 4096];
+    page[4094] = 0x13; // 0x0513: the low parcel of `addi a0, ...` (32-bit)
+    page[4095] = 0x05;
+    ElfBuilder::new(entry).segment(LAST_PAGE, &page, 4096, PF_R | PF_X).build()
+}
+
+/// The hostile images of issue 14, by the name their file has in
+/// `fuzz/regressions/elf/` (the `elf` fuzz target's seed corpus).
+fn issue14_images() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("odd_entry_3_bytes_before_end_of_ram", last_page_image(BASE + BIG_RAM - 3)),
+        ("odd_entry_1_byte_before_end_of_ram", last_page_image(BASE + BIG_RAM - 1)),
+        ("entry_2_bytes_before_end_of_ram_32_bit_parcel", last_page_image(BASE + BIG_RAM - 2)),
+    ]
+}
+
+fn big_machine() -> Machine {
+    Machine::new(MachineConfig { ram_size: BIG_RAM, ..MachineConfig::default() }).expect("machine")
+}
+
+#[test]
+fn odd_entry_3_bytes_before_end_of_ram_is_rejected_by_the_loader() {
+    for entry in [BASE + BIG_RAM - 3, BASE + BIG_RAM - 1, BASE + 1] {
+        let b = last_page_image(entry);
+        let err = ElfImage::parse(&b, ram_range(BIG_RAM)).expect_err("odd entry");
+        assert!(matches!(err, ElfError::OddEntry { entry: e } if e == entry), "{err:?}");
+        assert!(err.to_string().contains("odd"), "a clear message: {err}");
+    }
+}
+
+#[test]
+fn a_32_bit_instruction_running_off_the_end_of_ram_is_a_fetch_fault_on_both_engines() {
+    let b = last_page_image(BASE + BIG_RAM - 2);
+    let image = ElfImage::parse(&b, ram_range(BIG_RAM)).expect("an even entry in RAM parses");
+    let mut m = big_machine();
+    load_and_poke(&image, &mut m);
+    // mtvec is 0: the fault at the end of RAM leads into a trap loop.
+    assert_eq!(m.hart.csr.mcause, 1, "instruction access fault");
+    assert_eq!(m.hart.csr.mepc, 0, "the fault of fetching at mtvec = 0 is the last one");
+}
+
+#[test]
+fn fetch_at_an_odd_pc_near_the_end_of_ram_faults_instead_of_panicking_on_both_engines() {
+    // The loader refuses odd entries; a host that sets pc itself must still
+    // never panic the engines.
+    for back in [1, 3, 5] {
+        let image = ElfImage::parse(&last_page_image(LAST_PAGE), ram_range(BIG_RAM)).expect("parses");
+        let mut m = big_machine();
+        image.load_into(&mut m).expect("loads");
+        m.hart.pc = BASE + BIG_RAM - back;
+        let on_jit = m.try_clone().expect("clone");
+        let exit = Interpreter::new().run(&mut m, 100);
+        for config in [JitConfig { threshold: 0, ..JitConfig::default() }, JitConfig::baseline_only()] {
+            let mut j = on_jit.try_clone().expect("clone");
+            assert_eq!((JitEngine::new(config).run(&mut j, 100), &j.hart), (exit, &m.hart), "pc end - {back}");
+        }
+        assert!(matches!(exit, avm_mmu::Exit::TrapLoop { .. }), "pc end - {back}: {exit:?}");
+    }
+}
+
+#[test]
+fn issue14_images_are_in_the_elf_fuzz_seed_corpus() {
+    // Set AVM_BLESS=1 to (re)write the files.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/elf");
+    for (name, bytes) in issue14_images() {
+        let path = dir.join(name);
+        if std::env::var_os("AVM_BLESS").is_some() {
+            std::fs::create_dir_all(&dir).expect("create the seed corpus directory");
+            std::fs::write(&path, &bytes).expect("write a seed");
+        }
+        let stored = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run with AVM_BLESS=1)", path.display()));
+        assert_eq!(stored, bytes, "{name} is out of date (run with AVM_BLESS=1)");
+        // The fuzz target's oracle: parse, load, run without a panic.
+        if let Ok(image) = ElfImage::parse(&bytes, ram_range(BIG_RAM)) {
+            load_and_poke(&image, &mut big_machine());
+        }
+    }
 }

@@ -38,6 +38,7 @@ csr_table! {
     MTVEC = 0x305, "mtvec";
     MCOUNTEREN = 0x306, "mcounteren";
     MSTATUSH = 0x310, "mstatush";
+    MCOUNTINHIBIT = 0x320, "mcountinhibit";
     MSCRATCH = 0x340, "mscratch";
     MEPC = 0x341, "mepc";
     MCAUSE = 0x342, "mcause";
@@ -63,6 +64,11 @@ csr_table! {
     PMPADDR13 = 0x3bd, "pmpaddr13";
     PMPADDR14 = 0x3be, "pmpaddr14";
     PMPADDR15 = 0x3bf, "pmpaddr15";
+    TSELECT = 0x7a0, "tselect";
+    TDATA1 = 0x7a1, "tdata1";
+    TDATA2 = 0x7a2, "tdata2";
+    TDATA3 = 0x7a3, "tdata3";
+    TINFO = 0x7a4, "tinfo";
     MCYCLE = 0xb00, "mcycle";
     MINSTRET = 0xb02, "minstret";
     MCYCLEH = 0xb80, "mcycleh";

@@ -15,8 +15,30 @@
 //! - `satp` from S-mode traps when `mstatus.TVM` is set;
 //! - the user counters need the matching `mcounteren` (and, from U-mode,
 //!   `scounteren`) bit.
+//!
+//! Registers that exist with the spec's legal minimum:
+//! - **Debug triggers (Sdtrig)**: aVM implements *no* triggers, the minimum
+//!   the spec allows. `tselect` reads 0 whatever is written (only index 0 is
+//!   legal, and there is no trigger there); `tdata1` reads 0, i.e. type 0,
+//!   "no trigger at this `tselect`", after any write; `tdata2` and `tdata3`
+//!   read 0; `tinfo` reads 1 (bit 0: the only "type" at index 0 is 0, as the
+//!   spec says for an index without a trigger). Writes are ignored. Debuggers
+//!   and the riscv-tests `breakpoint` program see "no triggers" and move on.
+//! - **`mcountinhibit`** is WARL 0: counters always count (they also meter
+//!   gas, which must never stop), writes are ignored.
+//! - **PMP** (`pmpcfg0..3`, `pmpaddr0..15`): stored with WARL rules, not
+//!   enforced; see [`crate::pmp`].
+//!
+//! **Counter writes**: a write to `minstret`/`minstreth` (or `mcycle`/
+//! `mcycleh`) replaces the value the writing instruction would have counted:
+//! the new 64-bit value is the old one, *not* incremented by the writing
+//! instruction, with one half replaced, and it is exactly what the next
+//! instruction reads. So `csrw minstret,-1; csrw minstreth,-1` makes the next
+//! instruction see `0xffff_ffff_ffff_ffff`, and the one after it 0 (the
+//! riscv-tests `instret_overflow` case).
 
 use crate::hart::Privilege;
+use crate::pmp::Pmp;
 use avm_isa::csr as addr;
 
 /// `mstatus` bit positions and masks.
@@ -121,7 +143,12 @@ pub struct Csrs {
     pub mcycle_offset: u64,
     /// `minstret` = instret + this offset (moved by writes to minstret/minstreth).
     pub minstret_offset: u64,
+    /// PMP configuration and address registers.
+    pub pmp: Pmp,
 }
+
+/// `tinfo` with no trigger at the selected index: type 0 only.
+pub const TINFO_NO_TRIGGER: u32 = 1;
 
 /// What a CSR write changed that the machine must react to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -193,15 +220,19 @@ impl Csrs {
             addr::MCYCLEH | addr::CYCLEH | addr::TIMEH => (cycle >> 32) as u32,
             addr::MINSTRET | addr::INSTRET => minstret as u32,
             addr::MINSTRETH | addr::INSTRETH => (minstret >> 32) as u32,
-            // mstatush (no big-endian support), PMP (accepted, not enforced),
-            // and the ID registers read as zero.
+            addr::PMPCFG0..=addr::PMPCFG3 => self.pmp.read_cfg(usize::from(csr - addr::PMPCFG0)),
+            addr::PMPADDR0..=addr::PMPADDR15 => self.pmp.read_addr(usize::from(csr - addr::PMPADDR0)),
+            addr::TINFO => TINFO_NO_TRIGGER,
+            // mstatush (no big-endian support), mcountinhibit (WARL 0),
+            // tselect/tdata1-3 (no triggers) and the ID registers read as zero.
             _ => 0,
         }
     }
 
     /// Write a CSR the caller has already checked with [`Csrs::may_access`].
     /// `instret` is the count retired before this instruction; a counter write
-    /// takes effect for the *next* instruction, which will see `value`.
+    /// replaces the value this instruction would have counted, and the *next*
+    /// instruction sees the written value (module docs).
     pub fn write(&mut self, csr: u16, value: u32, instret: u64) -> WriteEffect {
         let next = instret.wrapping_add(1);
         match csr {
@@ -239,17 +270,22 @@ impl Csrs {
             }
             addr::MCOUNTEREN => self.mcounteren = value & COUNTEREN_WRITABLE,
             addr::SCOUNTEREN => self.scounteren = value & COUNTEREN_WRITABLE,
+            // `cur` is the value as this instruction sees it: its own
+            // increment is suppressed by the write.
             addr::MCYCLE | addr::MCYCLEH => {
-                let cur = next.wrapping_add(self.mcycle_offset);
+                let cur = instret.wrapping_add(self.mcycle_offset);
                 let new = replace_half(cur, value, csr == addr::MCYCLEH);
                 self.mcycle_offset = new.wrapping_sub(next);
             }
             addr::MINSTRET | addr::MINSTRETH => {
-                let cur = next.wrapping_add(self.minstret_offset);
+                let cur = instret.wrapping_add(self.minstret_offset);
                 let new = replace_half(cur, value, csr == addr::MINSTRETH);
                 self.minstret_offset = new.wrapping_sub(next);
             }
-            // mstatush, PMP registers: accepted and ignored.
+            addr::PMPCFG0..=addr::PMPCFG3 => self.pmp.write_cfg(usize::from(csr - addr::PMPCFG0), value),
+            addr::PMPADDR0..=addr::PMPADDR15 => self.pmp.write_addr(usize::from(csr - addr::PMPADDR0), value),
+            // mstatush, mcountinhibit, tselect, tdata1-3, tinfo: WARL 0 or
+            // read-only, writes ignored (module docs).
             _ => {}
         }
         WriteEffect::None
@@ -269,6 +305,42 @@ impl Csrs {
         } else {
             WriteEffect::None
         }
+    }
+
+    /// Every register field by name, with its value, in a fixed order: what
+    /// differential tests and `avm exec --json` compare. PMP registers are
+    /// listed as software reads them (`pmpcfg0..3`, `pmpaddr0..15`).
+    pub fn fields(&self) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<(&'static str, u64)> = vec![
+            ("mstatus", self.mstatus.into()),
+            ("medeleg", self.medeleg.into()),
+            ("mideleg", self.mideleg.into()),
+            ("mie", self.mie.into()),
+            ("mip", self.mip.into()),
+            ("mtvec", self.mtvec.into()),
+            ("stvec", self.stvec.into()),
+            ("mscratch", self.mscratch.into()),
+            ("sscratch", self.sscratch.into()),
+            ("mepc", self.mepc.into()),
+            ("sepc", self.sepc.into()),
+            ("mcause", self.mcause.into()),
+            ("scause", self.scause.into()),
+            ("mtval", self.mtval.into()),
+            ("stval", self.stval.into()),
+            ("satp", self.satp.into()),
+            ("mcounteren", self.mcounteren.into()),
+            ("scounteren", self.scounteren.into()),
+            ("mcycle offset", self.mcycle_offset),
+            ("minstret offset", self.minstret_offset),
+        ];
+        for (n, csr) in (addr::PMPCFG0..=addr::PMPCFG3).enumerate() {
+            v.push((addr::name(csr).unwrap_or("pmpcfg"), self.pmp.read_cfg(n).into()));
+        }
+        for (i, csr) in (addr::PMPADDR0..=addr::PMPADDR15).enumerate() {
+            // The stored value: what a mode change would make readable.
+            v.push((addr::name(csr).unwrap_or("pmpaddr"), self.pmp.addr[i].into()));
+        }
+        v
     }
 
     /// The previous privilege saved in `mstatus.MPP`.

@@ -12,6 +12,8 @@
 //!   instret and the LR/SC reservation.
 //! - [`csr`]: the control and status registers as named fields, with the access
 //!   rules (privilege, read-only, WARL masks) of the privileged spec.
+//! - [`pmp`]: the physical memory protection registers and their WARL rules
+//!   (stored, not enforced).
 //! - [`trap`]: exceptions, interrupts, delegation, trap entry and `mret`/`sret`.
 //! - [`sv32`]: the Sv32 page-table walker (4 KiB pages and 4 MiB megapages,
 //!   A/D updates, SUM, MXR, MPRV).
@@ -33,6 +35,7 @@ pub mod devices;
 pub mod hart;
 pub mod machine;
 pub mod memory;
+pub mod pmp;
 pub mod sv32;
 pub mod tlb;
 pub mod trap;

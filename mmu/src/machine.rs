@@ -292,28 +292,31 @@ impl Machine {
         if flags & PAGE_CODE != 0 {
             self.stop_block = true;
         }
-        if self.htif.touches_tohost(paddr, data.len() as u32) {
+        if self.htif.touches_tohost_high(paddr, data.len() as u32) {
             self.htif_write();
         }
     }
 
+    /// The high word of `tohost` was written: run the command it completes
+    /// (see [`crate::devices`]).
     fn htif_write(&mut self) {
         let Some(tohost) = self.htif.tohost else { return };
         let Some(off) = self.ram.offset_of(tohost, 8) else { return };
         let value = u64::from_le_bytes(self.ram.read::<8>(off));
-        match Htif::command(value) {
+        let event = Htif::command(value);
+        match event {
             HtifEvent::None => {}
             HtifEvent::Exit(code) => {
                 self.pending_exit = Some(Exit::Halt { code });
                 self.stop_block = true;
             }
-            event => {
+            HtifEvent::Putchar(_) | HtifEvent::Getchar | HtifEvent::Ignored => {
                 if let HtifEvent::Putchar(c) = event {
                     self.console.push(c);
                 }
                 self.ram.write(off, &[0; 8]);
-                if let Some(from) = self.htif.fromhost.and_then(|f| self.ram.offset_of(f, 8)) {
-                    let ack = (value >> 48 << 48) | 0x100 | (value & 0xff);
+                let ack = event.ack(value);
+                if let (Some(ack), Some(from)) = (ack, self.htif.fromhost.and_then(|f| self.ram.offset_of(f, 8))) {
                     self.ram.write(from, &ack.to_le_bytes());
                 }
             }
@@ -336,7 +339,12 @@ impl Machine {
             return Err(Trap::new(cause, vaddr));
         }
         match self.translate_to_ram(vaddr, access)? {
-            (paddr, Some(off)) => Ok((paddr, off)),
+            // All four bytes must be RAM (true for an aligned word whose first
+            // byte is, but checked rather than assumed).
+            (paddr, Some(_)) => match self.ram.offset_of(paddr, 4) {
+                Some(off) => Ok((paddr, off)),
+                None => Err(access_fault(access, vaddr)),
+            },
             // Atomics on devices are not supported: an access fault.
             (_, None) => Err(access_fault(access, vaddr)),
         }
@@ -384,18 +392,28 @@ impl Machine {
     }
 
     /// Fetch the instruction bits at `pc` (16 or 32 bits, zero-extended),
-    /// also when a 32-bit instruction straddles two pages. A fault in the
+    /// also when a 32-bit instruction straddles two pages. Every byte of each
+    /// 2-byte parcel is checked to be RAM, so a fetch that runs off the end of
+    /// RAM is an instruction access fault, never a host panic. A fault in the
     /// second half reports the address of that half.
     pub fn fetch_word(&mut self, pc: u32) -> Result<u32, Trap> {
-        let off = self.fetch_offset(pc)?;
-        let low = u32::from(u16::from_le_bytes(self.ram.read::<2>(off)));
-        if avm_isa::inst_len(low as u16) == 2 {
-            return Ok(low);
+        let low = self.fetch_parcel(pc)?;
+        if avm_isa::inst_len(low) == 2 {
+            return Ok(u32::from(low));
         }
-        let next = pc.wrapping_add(2);
-        let off2 = if next & 0xfff == 0 { self.fetch_offset(next)? } else { off + 2 };
-        let high = u32::from(u16::from_le_bytes(self.ram.read::<2>(off2)));
-        Ok(low | high << 16)
+        let high = self.fetch_parcel(pc.wrapping_add(2))?;
+        Ok(u32::from(low) | u32::from(high) << 16)
+    }
+
+    /// The 16-bit parcel at `pc`: both bytes must be RAM. A parcel that
+    /// straddles a page (only an odd `pc` does) is an access fault.
+    fn fetch_parcel(&mut self, pc: u32) -> Result<u16, Trap> {
+        let off = self.fetch_offset(pc)?;
+        let in_page = pc & (PAGE_SIZE - 1) <= PAGE_SIZE - 2;
+        match self.ram.offset_of(RAM_BASE.wrapping_add(off), 2) {
+            Some(off) if in_page => Ok(u16::from_le_bytes(self.ram.read::<2>(off))),
+            _ => Err(access_fault(Access::Fetch, pc)),
+        }
     }
 
     /// Note that an engine holds decoded code from the RAM page of `off`: from

@@ -182,22 +182,97 @@ fn minstret_write_is_seen_by_the_next_instruction() {
 }
 
 #[test]
-fn htif_exit_and_putchar_protocol() {
-    assert_eq!(Htif::command(1), HtifEvent::Exit(0));
-    assert_eq!(Htif::command(7), HtifEvent::Exit(3));
-    assert_eq!(Htif::command(0x0101_0000_0000_0000), HtifEvent::None, "command waits for its payload");
-    assert_eq!(Htif::command(0x0101_0000_0000_0041), HtifEvent::Putchar(b'A'));
+fn minstret_and_minstreth_writes_suppress_the_writing_instructions_increment() {
+    // csrw minstret,-1; csrw minstreth,-1; nop; csrr minstret; csrr minstreth
+    for (low, high) in [(csr::MINSTRET, csr::MINSTRETH), (csr::MCYCLE, csr::MCYCLEH)] {
+        let mut m = machine();
+        m.hart.instret = 7;
+        m.csr_write(low, u32::MAX);
+        m.hart.instret = 8;
+        assert_eq!(m.csr_read(low, false), Some(u32::MAX), "the next instruction sees the value written");
+        m.csr_write(high, u32::MAX);
+        m.hart.instret = 9; // the nop sees all ones
+        assert_eq!((m.csr_read(low, false), m.csr_read(high, false)), (Some(u32::MAX), Some(u32::MAX)));
+        m.hart.instret = 10; // after the nop: wrapped to 0
+        assert_eq!(m.csr_read(low, false), Some(0));
+        m.hart.instret = 11;
+        assert_eq!(m.csr_read(high, false), Some(0));
+    }
 }
 
 #[test]
-fn tohost_store_requests_halt_and_putchar_is_served_and_cleared() {
+fn a_low_counter_write_does_not_carry_the_writing_instructions_increment() {
+    let mut m = machine();
+    m.hart.instret = 0xffff_ffff; // minstret low word is all ones for this instruction
+    m.csr_write(csr::MINSTRET, 5);
+    m.hart.instret = 0x1_0000_0000;
+    assert_eq!((m.csr_read(csr::MINSTRET, false), m.csr_read(csr::MINSTRETH, false)), (Some(5), Some(0)));
+}
+
+#[test]
+fn debug_trigger_csrs_exist_in_m_mode_with_no_triggers() {
+    let mut m = machine();
+    for c in [csr::TSELECT, csr::TDATA1, csr::TDATA2, csr::TDATA3, csr::TINFO] {
+        assert!(m.csr_read(c, true).is_some(), "{c:#x} accessible in M-mode");
+        m.csr_write(c, u32::MAX);
+    }
+    assert_eq!(m.csr_read(csr::TSELECT, false), Some(0));
+    assert_eq!(m.csr_read(csr::TDATA1, false), Some(0), "type 0 after any write");
+    assert_eq!(m.csr_read(csr::TINFO, false), Some(1));
+    m.set_privilege(Privilege::Supervisor);
+    assert_eq!(m.csr_read(csr::TSELECT, false), None, "M-mode only");
+}
+
+#[test]
+fn mcountinhibit_is_warl_zero() {
+    let mut m = machine();
+    m.csr_write(csr::MCOUNTINHIBIT, u32::MAX);
+    assert_eq!(m.csr_read(csr::MCOUNTINHIBIT, false), Some(0));
+}
+
+#[test]
+fn pmp_registers_hold_values_through_csr_access() {
+    let mut m = machine();
+    m.csr_write(csr::PMPADDR0, u32::MAX);
+    assert_eq!(m.csr_read(csr::PMPADDR0, false), Some(u32::MAX), "G = 0: every bit writable");
+    m.csr_write(csr::PMPCFG0, 0x9f_1b_02_0f);
+    // Entry 1 is R=0 W=1 (reserved): kept at 0. Entry 3: L|A=NAPOT|XWR.
+    assert_eq!(m.csr_read(csr::PMPCFG0, false), Some(0x9f_1b_00_0f));
+    m.csr_write(csr::PMPADDR3, 0x1234);
+    assert_eq!(m.csr_read(csr::PMPADDR3, false), Some(0), "locked");
+    m.csr_write(csr::PMPCFG0, 0);
+    assert_eq!(m.csr_read(csr::PMPCFG0, false), Some(0x9f_00_00_00), "locked byte kept");
+}
+
+#[test]
+fn htif_exit_and_putchar_protocol() {
+    assert_eq!(Htif::command(1), HtifEvent::Exit(0));
+    assert_eq!(Htif::command(7), HtifEvent::Exit(3));
+    assert_eq!(Htif::command(0), HtifEvent::None, "an empty mailbox is no command");
+    assert_eq!(Htif::command(0x0101_0000_0000_0041), HtifEvent::Putchar(b'A'));
+    assert_eq!(Htif::command(0x0101_0000_0000_0000), HtifEvent::Putchar(0), "byte 0 is printed too");
+    assert_eq!(Htif::command(0x0100_0000_0000_0000), HtifEvent::Getchar);
+    assert_eq!(Htif::command(0x0000_0000_0000_0002), HtifEvent::Ignored, "even payload: not an exit");
+    assert_eq!(HtifEvent::Putchar(b'A').ack(0x0101_0000_0000_0041), Some(0x0101_0000_0000_0141));
+}
+
+#[test]
+fn tohost_low_word_only_stores_and_the_high_word_runs_the_command() {
     let mut m = machine();
     m.set_htif(Some(0x8000_1000), Some(0x8000_1040));
+    // An odd byte, low word first (QEMU's order): no exit.
+    m.store::<4>(0x8000_1000, u32::from(b'e').to_le_bytes()).expect("store");
+    assert_eq!(m.take_pending_exit(), None, "the low word alone only stores");
+    assert_eq!(read_u32(&m, 0x8000_1000), u32::from(b'e'));
     m.store::<4>(0x8000_1004, 0x0101_0000u32.to_le_bytes()).expect("store");
-    m.store::<4>(0x8000_1000, u32::from(b'A').to_le_bytes()).expect("store");
-    assert_eq!(m.console, b"A");
-    assert_eq!(read_u32(&m, 0x8000_1000), 0, "tohost cleared");
+    assert_eq!(m.console, b"e");
+    assert_eq!(m.take_pending_exit(), None);
+    assert_eq!((read_u32(&m, 0x8000_1000), read_u32(&m, 0x8000_1004)), (0, 0), "tohost cleared");
+    assert_eq!((read_u32(&m, 0x8000_1040), read_u32(&m, 0x8000_1044)), (0x165, 0x0101_0000), "fromhost acknowledged");
+    // The riscv-tests exit: TESTNUM into the low word, then 0 into the high word.
     m.store::<4>(0x8000_1000, 7u32.to_le_bytes()).expect("store");
+    assert_eq!(m.take_pending_exit(), None);
+    m.store::<4>(0x8000_1004, 0u32.to_le_bytes()).expect("store");
     assert_eq!(m.take_pending_exit(), Some(Exit::Halt { code: 3 }));
 }
 
@@ -257,4 +332,18 @@ fn bad_ram_sizes_are_rejected() {
     for size in [0, 100, 0x8000_1000] {
         assert!(Machine::new(MachineConfig { ram_size: size, mode: ExecMode::BareMetal }).is_err());
     }
+}
+
+#[test]
+fn fetch_word_at_the_end_of_ram_checks_every_byte_of_each_parcel() {
+    // Issue 14: an odd pc 3 bytes before the end of RAM made `fetch_word`
+    // read past the mapping (a host panic). Every parcel is checked now.
+    let mut m = machine();
+    let end = 0x8000_0000u32 + (4 << 20);
+    m.write_phys_bytes(end - 4, &[0x13; 4]).expect("in RAM");
+    let fault = |pc| Err(Trap::new(TrapCause::InstructionAccessFault, pc));
+    assert_eq!(m.fetch_word(end - 3), fault(end - 1), "odd pc: the second parcel straddles the end");
+    assert_eq!(m.fetch_word(end - 1), fault(end - 1), "odd pc: the first parcel straddles the end");
+    assert_eq!(m.fetch_word(end - 2), fault(end), "a 32-bit parcel pair running off the end");
+    assert_eq!(m.fetch_word(end - 4), Ok(0x1313_1313), "the last whole instruction in RAM");
 }

@@ -22,10 +22,16 @@ pub const PORTABLE: &[&str] = &[
     "priv",
     "misaligned",
     "vm",
+    "debug",
+    "pmp",
 ];
 
 /// Conformance programs pinning spec choices where QEMU differs (see their sources).
-pub const AVM_SPECIFIC: &[&str] = &["avm_specific", "avm_specific_vm"];
+pub const AVM_SPECIFIC: &[&str] = &["avm_specific", "avm_specific_vm", "counters"];
+
+/// Programs that print through the HTIF console; their output is compared
+/// with QEMU's by `tests/qemu.rs`.
+pub const CONSOLE: &[&str] = &["htif_console", "sieve"];
 
 /// Every conformance program.
 pub fn conformance() -> impl Iterator<Item = &'static str> {

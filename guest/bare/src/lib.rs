@@ -10,12 +10,10 @@
 //! * device 1, command 1: print the byte in the payload (console putchar); the host
 //!   clears `tohost` when it has consumed the byte.
 //!
-//! A 32-bit hart writes the 64-bit value as two words. aVM ends the run as soon as a
-//! low word with bit 0 set lands while the high word is zero (the riscv-tests exit),
-//! so a command is sent high word first (device and command), then the payload in the
-//! low word: otherwise printing an odd byte would read as an exit. (QEMU's HTIF acts
-//! on the high-word write instead, so console output from these programs is an aVM
-//! feature; the conformance programs only use the exit command, which works on both.) This crate provides that console and exit for Rust programs, a
+//! A 32-bit hart writes the 64-bit value as two words, low word first: the host runs
+//! the command when the high word is written (QEMU's `spike` machine, Spike's fesvr and
+//! aVM all agree on this order), so the same ELF prints and exits on all of them.
+//! This crate provides that console and exit for Rust programs, a
 //! panic handler, and [`entry!`], the startup code (stack, `.bss`, `main`). The assembly
 //! conformance programs include `macros.S` instead (see `src/bin/*.rs`).
 #![no_std]
@@ -32,14 +30,14 @@ fn tohost_ptr() -> *mut u32 {
     addr_of_mut!(tohost).cast::<u32>()
 }
 
-/// Writes one 64-bit HTIF command to `tohost` (high word, then low word) and waits
+/// Writes one 64-bit HTIF command to `tohost` (low word, then high word) and waits
 /// until the host has taken it (tohost reads 0 again).
 fn htif_send(value: u64) {
     let p = tohost_ptr();
     // SAFETY: `tohost` is a valid, aligned 8-byte static owned by this program and the host.
     unsafe {
-        write_volatile(p.add(1), (value >> 32) as u32);
         write_volatile(p, value as u32);
+        write_volatile(p.add(1), (value >> 32) as u32);
         while read_volatile(p) != 0 || read_volatile(p.add(1)) != 0 {}
     }
 }

@@ -83,11 +83,13 @@ pub fn enter_supervisor_sv32(a: &mut Asm, root: u32) {
     a.bind(s_entry);
 }
 
-/// Exit through tohost (code 0) and spin until the machine stops.
+/// Exit through tohost (code 0: low word 1, then the high word 0, which runs
+/// the command) and spin until the machine stops.
 pub fn exit_to_host(a: &mut Asm) {
     a.li(T0, TOHOST);
     a.li(T1, 1);
     a.store(avm_isa::StoreOp::Sw, T1, T0, 0);
+    a.store(avm_isa::StoreOp::Sw, Reg::ZERO, T0, 4);
     let spin = a.here();
     a.j(spin);
 }

@@ -27,7 +27,7 @@ const MSTATUS_BITS: [u32; 11] = [
 ];
 
 /// CSRs the body may write with any value.
-const FREE_CSRS: [u16; 18] = [
+const FREE_CSRS: [u16; 24] = [
     c::MSCRATCH,
     c::SSCRATCH,
     c::MTVAL,
@@ -43,7 +43,13 @@ const FREE_CSRS: [u16; 18] = [
     c::MCOUNTEREN,
     c::SCOUNTEREN,
     c::PMPCFG0,
+    c::PMPCFG1,
+    c::PMPADDR0,
     c::PMPADDR3,
+    c::PMPADDR4,
+    c::MCOUNTINHIBIT,
+    c::TSELECT,
+    c::TDATA1,
     c::MSTATUSH,
     c::MISA,
 ];

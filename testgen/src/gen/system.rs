@@ -194,6 +194,8 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
             a.alu_imm(AluImmOp::Ori, T0, T0, 1);
             a.li(T1, RAM_BASE + TOHOST_OFFSET);
             a.store(StoreOp::Sw, T0, T1, 0);
+            // The high word makes HTIF run the command.
+            a.store(StoreOp::Sw, Reg::ZERO, T1, 4);
         } else {
             // S-mode cannot be trusted to reach tohost: let M halt.
             a.inst(Inst::Ecall);

@@ -5,7 +5,9 @@
 //! - csrrs/csrrc with rs1 != x0 holding zero is a write: illegal on a read-only CSR
 //!   (QEMU treats it as a read);
 //! - mepc/sepc bit 0 reads zero (QEMU keeps it);
-//! - mstatus.MPP is WARL: writing the reserved value 2 leaves a legal value.
+//! - mstatus.MPP is WARL: writing the reserved value 2 leaves a legal value;
+//! - a pmpcfg byte with the reserved R=0, W=1 is not taken: the entry's old byte
+//!   stays (as newer QEMU does; QEMU 7.2 stores it), and bits 6:5 read as zero.
 #![no_std]
 #![no_main]
 
@@ -127,6 +129,23 @@ RVTEST_CODE_BEGIN
     li t5, 0x1000
     beq a4, t5, fail
     csrw mstatus, zero
+
+    TEST 60                     # pmpcfg: R = 0, W = 1 is reserved
+    li a1, 0x07                 # entry 0: OFF, X W R
+    csrw pmpcfg0, a1
+    li a1, 0x02                 # W only: the old byte stays
+    csrw pmpcfg0, a1
+    csrr a4, pmpcfg0
+    CHECK a4, 0x07
+    li a1, 0x0600               # entry 0 cleared; entry 1 X W: reserved, stays 0
+    csrw pmpcfg0, a1
+    csrr a4, pmpcfg0
+    CHECK a4, 0
+    li a1, 0x61                 # reserved bits 6:5 read as zero
+    csrw pmpcfg0, a1
+    csrr a4, pmpcfg0
+    CHECK a4, 0x01
+    csrw pmpcfg0, zero
     RVTEST_PASS
 
     .data
