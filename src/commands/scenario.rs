@@ -905,3 +905,52 @@ pub fn run_files(files: &[PathBuf], engine: EngineChoice, json_out: bool) -> Out
     }
     Ok(status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(gas_used: u64) -> Receipt {
+        Receipt {
+            tx_hash: [1; 32],
+            block: 1,
+            index: 0,
+            status: Status::Success,
+            gas_used,
+            instructions: 10,
+            logs: Vec::new(),
+            return_data: vec![1],
+            contract_address: None,
+        }
+    }
+
+    fn run(observed: Vec<Observed>) -> Run {
+        Run { engine: EngineKind::Interp, steps: Vec::new(), observed, state_root: [0; 32], error: None }
+    }
+
+    #[test]
+    fn the_first_difference_names_the_step_and_the_field() {
+        let a = run(vec![Observed::Balance(5), Observed::Receipt(receipt(100))]);
+        let b = run(vec![Observed::Balance(5), Observed::Receipt(receipt(101))]);
+        assert_eq!(first_difference(&a, &b), Some((Some(2), "gas_used: 100 vs 101".to_string())));
+        assert_eq!(first_difference(&a, &a), None);
+        let mut c = run(vec![Observed::Balance(5), Observed::Receipt(receipt(100))]);
+        c.state_root = [9; 32];
+        assert!(matches!(first_difference(&a, &c), Some((None, d)) if d.starts_with("state root")));
+    }
+
+    #[test]
+    fn the_example_of_the_format_parses() {
+        let dir = std::env::temp_dir().join(format!("avm-scenario-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.toml");
+        let body = "[accounts]\nalice = \"1000\"\nbob = 5\n[[step]]\nview = \"t.m\"\nargs = [1, \"x\", [true]]\n\
+                    expect = { returns = [1, 2], events = [[\"E\", 1]] }\n[[step]]\nbalance = \"bob\"\nexpect = { equals = 5 }\n";
+        std::fs::write(&path, body).unwrap();
+        let sc = load(&path).unwrap_or_else(|e| panic!("{}", e.text()));
+        assert_eq!(sc.accounts, vec![("alice".to_string(), 1000), ("bob".to_string(), 5)]);
+        assert_eq!(sc.steps.len(), 2);
+        assert_eq!(sc.steps[0].args.len(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
