@@ -21,7 +21,12 @@ fn erc20_elf() -> Vec<u8> {
 }
 
 fn init_args() -> Vec<Value> {
-    vec![Value::String("T".into()), Value::String("T".into()), Value::Uint(Type::U8, 18), Value::Uint(Type::U128, u128::MAX / 2)]
+    vec![
+        Value::String("T".into()),
+        Value::String("T".into()),
+        Value::Uint(Type::U8, 18),
+        Value::Uint(Type::U128, u128::MAX / 2),
+    ]
 }
 
 /// A VM with a deployed token and the transfer messages to run.
@@ -33,7 +38,16 @@ fn token_vm(kind: EngineKind) -> (Vm, State, Vec<Message>) {
     let mut vm = Vm::new(kind).expect("vm");
     let meta = vm.image(&state, &token).expect("image").metadata.clone();
     let input = meta.method("init").expect("init").call_data(&init_args());
-    let msg = Message { caller: alice, target: token, value: 0, input, gas_limit: 10_000_000, block_number: 1, deploying: true, read_only: false };
+    let msg = Message {
+        caller: alice,
+        target: token,
+        value: 0,
+        input,
+        gas_limit: 10_000_000,
+        block_number: 1,
+        deploying: true,
+        read_only: false,
+    };
     assert!(vm.execute(&mut state, &msg).status.is_success());
     let transfer = meta.method("transfer").expect("transfer").clone();
     let msgs = (0..1000u64)
@@ -41,7 +55,16 @@ fn token_vm(kind: EngineKind) -> (Vm, State, Vec<Message>) {
             let mut to = [2u8; 20];
             to[..8].copy_from_slice(&i.to_le_bytes());
             let input = transfer.call_data(&[Value::Address(to), Value::Uint(Type::U128, 1)]);
-            Message { caller: alice, target: token, value: 0, input, gas_limit: 1_000_000, block_number: 1, deploying: false, read_only: false }
+            Message {
+                caller: alice,
+                target: token,
+                value: 0,
+                input,
+                gas_limit: 1_000_000,
+                block_number: 1,
+                deploying: false,
+                read_only: false,
+            }
         })
         .collect();
     (vm, state, msgs)
@@ -78,7 +101,14 @@ fn block_setup(kind: EngineKind, dir: Option<&std::path::Path>) -> (Chain, Vec<S
     let meta = CodeImage::from_elf(&elf).expect("erc20").metadata;
     let init = meta.method("init").expect("init").call_data(&init_args());
     let sender = address_of(&alice);
-    let deploy = Transaction { chain_id: DEV_CHAIN_ID, nonce: 0, gas_limit: 50_000_000, to: None, value: 0, data: deploy_data(&elf, &init) };
+    let deploy = Transaction {
+        chain_id: DEV_CHAIN_ID,
+        nonce: 0,
+        gas_limit: 50_000_000,
+        to: None,
+        value: 0,
+        data: deploy_data(&elf, &init),
+    };
     chain.produce_block(vec![deploy.sign(&alice)]).expect("deploy");
     let token = Address::contract(&sender, 0);
     let transfer = meta.method("transfer").expect("transfer");
@@ -87,7 +117,8 @@ fn block_setup(kind: EngineKind, dir: Option<&std::path::Path>) -> (Chain, Vec<S
             let mut to = [3u8; 20];
             to[..8].copy_from_slice(&i.to_le_bytes());
             let data = transfer.call_data(&[Value::Address(to), Value::Uint(Type::U128, 5)]);
-            Transaction { chain_id: DEV_CHAIN_ID, nonce: 1 + i, gas_limit: 100_000, to: Some(token), value: 0, data }.sign(&alice)
+            Transaction { chain_id: DEV_CHAIN_ID, nonce: 1 + i, gas_limit: 100_000, to: Some(token), value: 0, data }
+                .sign(&alice)
         })
         .collect();
     (chain, txs)
@@ -138,5 +169,10 @@ fn signature_recovery(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, erc20_transfer, block_of_transfers, signature_recovery);
-criterion_main!(benches);
+/// The chain benches.
+mod group {
+    #![allow(missing_docs)]
+    use super::*;
+    criterion_group!(benches, erc20_transfer, block_of_transfers, signature_recovery);
+}
+criterion_main!(group::benches);

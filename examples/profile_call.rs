@@ -34,20 +34,51 @@ fn main() {
     let mut vm = Vm::boot(&kernel, Box::new(interp)).unwrap();
     let image = vm.image(&state, &token).unwrap();
     let init = image.metadata.method("init").unwrap();
-    let input = init.call_data(&[Value::String("Tok".into()), Value::String("TKN".into()), Value::Uint(Type::U8, 18), Value::Uint(Type::U128, 1000)]);
-    let msg = Message { caller: alice, target: token, value: 0, input, gas_limit: 10_000_000, block_number: 1, deploying: true, read_only: false };
+    let input = init.call_data(&[
+        Value::String("Tok".into()),
+        Value::String("TKN".into()),
+        Value::Uint(Type::U8, 18),
+        Value::Uint(Type::U128, 1000),
+    ]);
+    let msg = Message {
+        caller: alice,
+        target: token,
+        value: 0,
+        input,
+        gas_limit: 10_000_000,
+        block_number: 1,
+        deploying: true,
+        read_only: false,
+    };
     vm.execute(&mut state, &msg);
     hist.lock().unwrap().clear();
     let t = image.metadata.method("transfer").unwrap();
     let input = t.call_data(&[Value::Address([2; 20]), Value::Uint(Type::U128, 250)]);
-    let msg = Message { caller: alice, target: token, value: 0, input, gas_limit: 10_000_000, block_number: 1, deploying: false, read_only: false };
+    let msg = Message {
+        caller: alice,
+        target: token,
+        value: 0,
+        input,
+        gas_limit: 10_000_000,
+        block_number: 1,
+        deploying: false,
+        read_only: false,
+    };
     let out = vm.execute(&mut state, &msg);
     println!("{:?} insns {}", out.status, out.instructions);
     let h = hist.lock().unwrap();
     let (mut k, mut u) = (0, 0);
-    for ((user, _), n) in h.iter() { if *user { u += n } else { k += n } }
+    for ((user, _), n) in h.iter() {
+        if *user {
+            u += n
+        } else {
+            k += n
+        }
+    }
     println!("kernel {k} user {u}");
     let mut v: Vec<_> = h.iter().collect();
     v.sort_by_key(|(_, n)| std::cmp::Reverse(**n));
-    for ((user, pc), n) in v.iter().take(40) { println!("{} {:#010x} {}", if *user {"U"} else {"S"}, pc, n); }
+    for ((user, pc), n) in v.iter().take(40) {
+        println!("{} {:#010x} {}", if *user { "U" } else { "S" }, pc, n);
+    }
 }

@@ -19,8 +19,22 @@ fn main() {
     let mut vm = Vm::new(kind).expect("vm");
     let image = vm.image(&state, &token).expect("image");
     let init = image.metadata.method("init").expect("init");
-    let input = init.call_data(&[Value::String("T".into()), Value::String("T".into()), Value::Uint(Type::U8, 18), Value::Uint(Type::U128, u128::MAX / 2)]);
-    let msg = Message { caller: alice, target: token, value: 0, input, gas_limit: 10_000_000, block_number: 1, deploying: true, read_only: false };
+    let input = init.call_data(&[
+        Value::String("T".into()),
+        Value::String("T".into()),
+        Value::Uint(Type::U8, 18),
+        Value::Uint(Type::U128, u128::MAX / 2),
+    ]);
+    let msg = Message {
+        caller: alice,
+        target: token,
+        value: 0,
+        input,
+        gas_limit: 10_000_000,
+        block_number: 1,
+        deploying: true,
+        read_only: false,
+    };
     assert!(vm.execute(&mut state, &msg).status.is_success());
     let t = image.metadata.method("transfer").expect("transfer");
     let msgs: Vec<Message> = (0..n)
@@ -28,7 +42,16 @@ fn main() {
             let mut to = [2u8; 20];
             to[..8].copy_from_slice(&(i % 1000).to_le_bytes());
             let input = t.call_data(&[Value::Address(to), Value::Uint(Type::U128, 1)]);
-            Message { caller: alice, target: token, value: 0, input, gas_limit: 1_000_000, block_number: 1, deploying: false, read_only: false }
+            Message {
+                caller: alice,
+                target: token,
+                value: 0,
+                input,
+                gas_limit: 1_000_000,
+                block_number: 1,
+                deploying: false,
+                read_only: false,
+            }
         })
         .collect();
     // Warm up (JIT compile), then measure.
@@ -42,5 +65,11 @@ fn main() {
         insns += out.instructions;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{kind}: {n} transfers in {secs:.3} s = {:.0} transfers/s, {:.1} µs each, {} instructions each, {:.0} MIPS", n as f64 / secs, secs * 1e6 / n as f64, insns / n, insns as f64 / secs / 1e6);
+    println!(
+        "{kind}: {n} transfers in {secs:.3} s = {:.0} transfers/s, {:.1} µs each, {} instructions each, {:.0} MIPS",
+        n as f64 / secs,
+        secs * 1e6 / n as f64,
+        insns / n,
+        insns as f64 / secs / 1e6
+    );
 }

@@ -64,15 +64,31 @@ fn block_of_mixed_transactions() -> (Vec<(Address, u128)>, Vec<SignedTransaction
     let balances = keys.iter().map(|k| (address_of(k), 1_000 * E18)).collect();
     let mut b = TxBuilder { nonces: Default::default(), txs: Vec::new() };
 
-    let tka = b.deploy(alice, "erc20", &[Value::String("A".into()), Value::String("A".into()), Value::Uint(Type::U8, 18), u128v(1_000_000 * E18)]);
-    let tkb = b.deploy(alice, "erc20", &[Value::String("B".into()), Value::String("B".into()), Value::Uint(Type::U8, 18), u128v(1_000_000 * E18)]);
+    let tka = b.deploy(
+        alice,
+        "erc20",
+        &[Value::String("A".into()), Value::String("A".into()), Value::Uint(Type::U8, 18), u128v(1_000_000 * E18)],
+    );
+    let tkb = b.deploy(
+        alice,
+        "erc20",
+        &[Value::String("B".into()), Value::String("B".into()), Value::Uint(Type::U8, 18), u128v(1_000_000 * E18)],
+    );
     let dex = b.deploy(alice, "dex", &[addr(tka), addr(tkb)]);
     let storage = b.deploy(alice, "storage", &[]);
     let caller = b.deploy(alice, "call_program", &[]);
-    let hostile: Vec<(Address, &str)> = ["hostile_loop", "hostile_memory", "hostile_pointers", "hostile_privileged", "hostile_recursion", "hostile_reentrancy", "hostile_peek"]
-        .into_iter()
-        .map(|n| (b.deploy(carol, n, &[]), n))
-        .collect();
+    let hostile: Vec<(Address, &str)> = [
+        "hostile_loop",
+        "hostile_memory",
+        "hostile_pointers",
+        "hostile_privileged",
+        "hostile_recursion",
+        "hostile_reentrancy",
+        "hostile_peek",
+    ]
+    .into_iter()
+    .map(|n| (b.deploy(carol, n, &[]), n))
+    .collect();
 
     b.call(alice, tka, "erc20", "transfer", &[addr(address_of(bob)), u128v(50_000 * E18)], 1_000_000);
     b.call(alice, tkb, "erc20", "transfer", &[addr(address_of(bob)), u128v(50_000 * E18)], 1_000_000);
@@ -92,7 +108,14 @@ fn block_of_mixed_transactions() -> (Vec<(Address, u128)>, Vec<SignedTransaction
             2 => b.call(bob, dex, "dex", "swap", &[addr(tka), u128v(E18), u128v(1_000_000 * E18)], 5_000_000),
             3 => b.call(carol, tka, "erc20", "transfer", &[addr(address_of(bob)), u128v(1)], 1_000_000),
             4 => b.call(alice, storage, "storage", "set", &[Value::Uint(Type::U64, i)], 1_000_000),
-            5 => b.call(alice, caller, "call_program", "call_failing", &[addr(storage), Value::Uint(Type::U64, i)], 2_000_000),
+            5 => b.call(
+                alice,
+                caller,
+                "call_program",
+                "call_failing",
+                &[addr(storage), Value::Uint(Type::U64, i)],
+                2_000_000,
+            ),
             6 => {
                 let (target, name) = hostile[(i as usize / 10) % hostile.len()];
                 let (method, args): (&str, Vec<Value>) = match name {
@@ -109,7 +132,14 @@ fn block_of_mixed_transactions() -> (Vec<(Address, u128)>, Vec<SignedTransaction
             7 => {
                 b.push(bob, Some(address_of(carol)), 1_000 + i, Vec::new(), 1_000);
             }
-            8 => b.call(bob, tka, "erc20", "transferFrom", &[addr(address_of(alice)), addr(address_of(bob)), u128v(7)], 1_000_000),
+            8 => b.call(
+                bob,
+                tka,
+                "erc20",
+                "transferFrom",
+                &[addr(address_of(alice)), addr(address_of(bob)), u128v(7)],
+                1_000_000,
+            ),
             _ => b.call(alice, tkb, "erc20", "transfer", &[addr(address_of(carol)), u128v(i)], 1_000),
         }
     }

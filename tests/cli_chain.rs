@@ -47,7 +47,8 @@ fn json(o: &Output) -> serde_json::Value {
 fn a_token_is_deployed_used_and_inspected_from_the_command_line() {
     let dir = data_dir("token");
     expect(&avm(&dir, &["init"]), 0);
-    let deployed = avm(&dir, &["deploy", "--json", "--from", "alice", "erc20", "Token", "TKN", "18", "1000000", "--as", "token"]);
+    let deployed =
+        avm(&dir, &["deploy", "--json", "--from", "alice", "erc20", "Token", "TKN", "18", "1000000", "--as", "token"]);
     expect(&deployed, 0);
     let r = json(&deployed);
     assert_eq!(r["status"], "success");

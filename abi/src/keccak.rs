@@ -35,7 +35,8 @@ const ROUND_CONSTANTS: [u64; 24] = [
 ];
 
 /// Rotation offsets, indexed by lane `x + 5 * y`.
-const ROTATIONS: [u32; 25] = [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
+const ROTATIONS: [u32; 25] =
+    [0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43, 25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14];
 
 /// Bytes absorbed per permutation for a 256-bit output.
 const RATE: usize = 136;

@@ -114,7 +114,10 @@ pub const fn buffers(number: u32) -> Option<&'static [Buffer]> {
 /// True for the syscalls the kernel forwards to the host unchanged (after
 /// checking their buffers); the others it handles itself.
 pub const fn is_host_service(number: u32) -> bool {
-    matches!(number, INPUT_LEN | INPUT | CONTEXT | STORAGE_GET | STORAGE_SET | EMIT | BALANCE | TRANSFER | RETURN_DATA | DEBUG)
+    matches!(
+        number,
+        INPUT_LEN | INPUT | CONTEXT | STORAGE_GET | STORAGE_SET | EMIT | BALANCE | TRANSFER | RETURN_DATA | DEBUG
+    )
 }
 
 /// A name for messages ("bad pointer in STORAGE_SET").

@@ -20,7 +20,6 @@
 //! encoded bytes may be indexed), and the log data is the tuple of the
 //! remaining fields.
 
-
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -422,10 +421,6 @@ impl Metadata {
         self.events.iter().find(|e| &e.id == id)
     }
 }
-
-
-
-
 
 #[cfg(test)]
 mod tests {

@@ -55,7 +55,13 @@ pub struct BlockEnv {
 
 /// Apply one validated transaction from `sender` and return its receipt
 /// (block and index are the caller's to fill in).
-pub fn apply_transaction(vm: &mut Vm, state: &mut State, stx: &SignedTransaction, sender: Address, env: BlockEnv) -> Receipt {
+pub fn apply_transaction(
+    vm: &mut Vm,
+    state: &mut State,
+    stx: &SignedTransaction,
+    sender: Address,
+    env: BlockEnv,
+) -> Receipt {
     let tx = &stx.tx;
     let mut receipt = Receipt {
         tx_hash: stx.hash(),
@@ -148,7 +154,13 @@ fn deploy_contract(
         Err(e) => return (Status::Fault(format!("invalid contract: {e}")), 0, 0, Vec::new(), Vec::new()),
     };
     if state.code_hash(&address).is_some() {
-        return (Status::Fault(format!("an account with code already exists at {address}")), 0, 0, Vec::new(), Vec::new());
+        return (
+            Status::Fault(format!("an account with code already exists at {address}")),
+            0,
+            0,
+            Vec::new(),
+            Vec::new(),
+        );
     }
     state.set_code(&address, elf.to_vec());
     if image.metadata.method("init").is_none() && init.is_empty() {
@@ -186,7 +198,15 @@ fn to_state_log(l: RuntimeLog) -> avm_state::Log {
 }
 
 /// A read-only call (no transaction, nothing committed).
-pub fn view(vm: &mut Vm, state: &mut State, caller: Address, target: Address, input: Vec<u8>, gas_limit: u64, block: u64) -> crate::runtime::ExecOutcome {
+pub fn view(
+    vm: &mut Vm,
+    state: &mut State,
+    caller: Address,
+    target: Address,
+    input: Vec<u8>,
+    gas_limit: u64,
+    block: u64,
+) -> crate::runtime::ExecOutcome {
     let msg = Message {
         caller: to_abi(&caller),
         target: to_abi(&target),

@@ -14,8 +14,8 @@
 use std::path::Path;
 
 use avm_state::{
-    receipts_root, recover_senders_parallel, state_root, tx_root, Address, Block, BlockHeader, Receipt, SignedTransaction,
-    State, Store, StoreError, TxError,
+    receipts_root, recover_senders_parallel, state_root, tx_root, Address, Block, BlockHeader, Receipt,
+    SignedTransaction, State, Store, StoreError, TxError,
 };
 
 use super::executor::{apply_transaction, view, BlockEnv};
@@ -107,9 +107,8 @@ impl Chain {
         let mut results = Vec::with_capacity(txs.len());
         let mut gas_used = 0u64;
         for (stx, sender) in txs.into_iter().zip(senders) {
-            let checked = sender.and_then(|s| {
-                stx.tx.validate(&self.state, self.chain_id, &s, BLOCK_GAS_LIMIT - gas_used).map(|()| s)
-            });
+            let checked = sender
+                .and_then(|s| stx.tx.validate(&self.state, self.chain_id, &s, BLOCK_GAS_LIMIT - gas_used).map(|()| s));
             let sender = match checked {
                 Ok(s) => s,
                 Err(e) => {
@@ -135,7 +134,11 @@ impl Chain {
             tx_count: included.len() as u32,
         };
         if let Some(store) = &mut self.store {
-            store.commit_block(&Block { header: header.clone(), transactions: included }, &receipts, &mut self.state)?;
+            store.commit_block(
+                &Block { header: header.clone(), transactions: included },
+                &receipts,
+                &mut self.state,
+            )?;
         }
         self.head = header.clone();
         Ok((header, results))

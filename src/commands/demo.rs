@@ -64,7 +64,8 @@ pub fn run(engine: EngineChoice, json_out: bool, swaps: u32) -> Outcome {
             println!("\nboth engines produced identical receipts ({} transactions)", ra.0.len());
         }
     }
-    let unexpected: Vec<&Row> = runs.iter().flat_map(|(_, r)| &r.0).filter(|r| r.receipt.status.is_success() != r.expect_success).collect();
+    let unexpected: Vec<&Row> =
+        runs.iter().flat_map(|(_, r)| &r.0).filter(|r| r.receipt.status.is_success() != r.expect_success).collect();
     if json_out {
         let list: Vec<Json> = runs
             .iter()
@@ -88,7 +89,10 @@ pub fn run(engine: EngineChoice, json_out: bool, swaps: u32) -> Outcome {
     }
     match unexpected.first() {
         None => Ok(0),
-        Some(r) => Err(Failure { message: format!("demo step `{}` ended with {}", r.what, r.receipt.status.as_str()), status: EXIT_FAILED_TX }),
+        Some(r) => Err(Failure {
+            message: format!("demo step `{}` ended with {}", r.what, r.receipt.status.as_str()),
+            status: EXIT_FAILED_TX,
+        }),
     }
 }
 
@@ -126,7 +130,13 @@ fn demo_on(dir: &std::path::Path, kind: EngineKind, swaps: u32, quiet: bool) -> 
 
     // Contracts.
     let supply = s(1_000_000 * E18);
-    let deploy = |dev: &mut Dev, rows: &mut Vec<Row>, what: &str, contract: &str, args: Vec<Input>, alias: &str| -> Result<(), Failure> {
+    let deploy = |dev: &mut Dev,
+                  rows: &mut Vec<Row>,
+                  what: &str,
+                  contract: &str,
+                  args: Vec<Input>,
+                  alias: &str|
+     -> Result<(), Failure> {
         let r = dev.deploy("alice", &elf(contract)?, &args, 0, GAS)?;
         if let Some(a) = r.contract_address {
             dev.add_alias(alias, a)?;
@@ -134,12 +144,33 @@ fn demo_on(dir: &std::path::Path, kind: EngineKind, swaps: u32, quiet: bool) -> 
         push(dev, rows, what, r, None, true, quiet, &progress);
         Ok(())
     };
-    deploy(&mut dev, &mut rows, "deploy erc20 Token A (tka)", "erc20", vec![s("Token A"), s("TKA"), s(18), supply.clone()], "tka")?;
-    deploy(&mut dev, &mut rows, "deploy erc20 Token B (tkb)", "erc20", vec![s("Token B"), s("TKB"), s(18), supply], "tkb")?;
+    deploy(
+        &mut dev,
+        &mut rows,
+        "deploy erc20 Token A (tka)",
+        "erc20",
+        vec![s("Token A"), s("TKA"), s(18), supply.clone()],
+        "tka",
+    )?;
+    deploy(
+        &mut dev,
+        &mut rows,
+        "deploy erc20 Token B (tkb)",
+        "erc20",
+        vec![s("Token B"), s("TKB"), s(18), supply],
+        "tkb",
+    )?;
     deploy(&mut dev, &mut rows, "deploy dex over tka/tkb", "dex", vec![s("tka"), s("tkb")], "dex")?;
     deploy(&mut dev, &mut rows, "deploy ecdsa", "ecdsa", vec![], "ecdsa")?;
 
-    let call = |dev: &mut Dev, rows: &mut Vec<Row>, from: &str, target: &str, method: &str, args: Vec<Input>, ok: bool| -> Result<(), Failure> {
+    let call = |dev: &mut Dev,
+                rows: &mut Vec<Row>,
+                from: &str,
+                target: &str,
+                method: &str,
+                args: Vec<Input>,
+                ok: bool|
+     -> Result<(), Failure> {
         let what = format!("{from}: {target}.{method}");
         let (r, m) = dev.call(from, target, method, &args, 0, GAS)?;
         push(dev, rows, &what, r, Some(&m), ok, quiet, &progress);
@@ -168,7 +199,8 @@ fn demo_on(dir: &std::path::Path, kind: EngineKind, swaps: u32, quiet: bool) -> 
     call(&mut dev, &mut rows, "carol", "ecdsa", "verify", vec![s(to_hex(&tampered)), s(&sig_hex), s(&key_hex)], true)?;
     // A transaction that must fail: minOut cannot be met.
     call(&mut dev, &mut rows, "bob", "dex", "swap", vec![s("tka"), s(E18), s(1_000 * E18)], false)?;
-    let shares = dev.view("dex", "sharesOf", &[s("alice")]).ok().and_then(|(o, m)| m.returns.decode_all(&o.return_data).ok());
+    let shares =
+        dev.view("dex", "sharesOf", &[s("alice")]).ok().and_then(|(o, m)| m.returns.decode_all(&o.return_data).ok());
     let half = match shares {
         Some(avm_abi::types::Value::Uint(_, n)) => n / 2,
         _ => 1,
@@ -193,7 +225,16 @@ fn demo_on(dir: &std::path::Path, kind: EngineKind, swaps: u32, quiet: bool) -> 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn push(dev: &mut Dev, rows: &mut Vec<Row>, what: &str, r: Receipt, m: Option<&Method>, expect_success: bool, quiet: bool, progress: &Progress) {
+fn push(
+    dev: &mut Dev,
+    rows: &mut Vec<Row>,
+    what: &str,
+    r: Receipt,
+    m: Option<&Method>,
+    expect_success: bool,
+    quiet: bool,
+    progress: &Progress,
+) {
     let d = dev.decode(&r, m);
     let returns = match (&d.returns, r.status.reason()) {
         (_, Some(why)) => why.to_string(),
@@ -240,7 +281,13 @@ impl Progress {
         if self.on {
             let width = 30;
             let filled = done * width / self.total.max(1);
-            let _ = write!(std::io::stderr(), "\r[{}{}] {done}/{}", "#".repeat(filled), ".".repeat(width - filled.min(width)), self.total);
+            let _ = write!(
+                std::io::stderr(),
+                "\r[{}{}] {done}/{}",
+                "#".repeat(filled),
+                ".".repeat(width - filled.min(width)),
+                self.total
+            );
             let _ = std::io::stderr().flush();
         }
     }

@@ -110,8 +110,5 @@ pub fn contract_path(name_or_path: &str) -> Result<PathBuf, String> {
     if path.is_file() {
         return Ok(path);
     }
-    Err(format!(
-        "`{name_or_path}` is neither a bundled contract ({}) nor an ELF file",
-        bundled_contracts().join(", ")
-    ))
+    Err(format!("`{name_or_path}` is neither a bundled contract ({}) nor an ELF file", bundled_contracts().join(", ")))
 }

@@ -37,8 +37,7 @@ impl Dev {
     /// A fresh in-memory chain funding `accounts` (keys derived from names).
     pub fn in_memory(engine: EngineKind, accounts: &[(String, u128)]) -> Result<Dev, String> {
         let names = Names::dev(&accounts.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
-        let balances: Vec<(Address, u128)> =
-            accounts.iter().map(|(n, b)| (address_of(&names.keys[n]), *b)).collect();
+        let balances: Vec<(Address, u128)> = accounts.iter().map(|(n, b)| (address_of(&names.keys[n]), *b)).collect();
         let chain = Chain::in_memory(engine, &balances).map_err(|e| e.to_string())?;
         Ok(Dev { chain, names })
     }
@@ -77,10 +76,18 @@ impl Dev {
     }
 
     /// Sign and mine one transaction from the account `from`.
-    pub fn submit(&mut self, from: &str, to: Option<Address>, value: u128, data: Vec<u8>, gas_limit: u64) -> Result<Receipt, String> {
+    pub fn submit(
+        &mut self,
+        from: &str,
+        to: Option<Address>,
+        value: u128,
+        data: Vec<u8>,
+        gas_limit: u64,
+    ) -> Result<Receipt, String> {
         let key = self.names.keys.get(from).ok_or_else(|| format!("no key named `{from}` (see `avm key list`)"))?;
         let sender = address_of(key);
-        let tx = Transaction { chain_id: DEV_CHAIN_ID, nonce: self.chain.state.nonce(&sender), gas_limit, to, value, data };
+        let tx =
+            Transaction { chain_id: DEV_CHAIN_ID, nonce: self.chain.state.nonce(&sender), gas_limit, to, value, data };
         let stx = tx.sign(key);
         let (_, mut results) = self.chain.produce_block(vec![stx]).map_err(|e| e.to_string())?;
         match results.pop() {
@@ -91,7 +98,14 @@ impl Dev {
     }
 
     /// Deploy an ELF with `init` arguments.
-    pub fn deploy(&mut self, from: &str, elf: &[u8], args: &[Input], value: u128, gas_limit: u64) -> Result<Receipt, String> {
+    pub fn deploy(
+        &mut self,
+        from: &str,
+        elf: &[u8],
+        args: &[Input],
+        value: u128,
+        gas_limit: u64,
+    ) -> Result<Receipt, String> {
         let image = avm::runtime::CodeImage::from_elf(elf).map_err(|e| e.to_string())?;
         let init = match image.metadata.method("init") {
             Some(m) => m.call_data(&parse_args(&m.args, args, &|s| self.names.resolve(s))?),
@@ -102,7 +116,15 @@ impl Dev {
     }
 
     /// Call `method` of `target` in a transaction.
-    pub fn call(&mut self, from: &str, target: &str, method: &str, args: &[Input], value: u128, gas_limit: u64) -> Result<(Receipt, Method), String> {
+    pub fn call(
+        &mut self,
+        from: &str,
+        target: &str,
+        method: &str,
+        args: &[Input],
+        value: u128,
+        gas_limit: u64,
+    ) -> Result<(Receipt, Method), String> {
         let to = self.resolve(target)?;
         let m = self.method(&to, method)?;
         let data = m.call_data(&parse_args(&m.args, args, &|s| self.names.resolve(s))?);
@@ -121,9 +143,8 @@ impl Dev {
     pub fn decode(&mut self, r: &Receipt, method: Option<&Method>) -> Decoded {
         let mut cache: std::collections::BTreeMap<Address, Option<Metadata>> = Default::default();
         for l in &r.logs {
-            if !cache.contains_key(&l.address) {
-                let m = self.metadata_of(&l.address);
-                cache.insert(l.address, m);
+            if let std::collections::btree_map::Entry::Vacant(slot) = cache.entry(l.address) {
+                slot.insert(self.metadata_of(&l.address));
             }
         }
         decode(r, method, &|a| cache.get(a).cloned().flatten())
@@ -166,7 +187,10 @@ pub fn init(opts: &ChainOpts) -> Outcome {
             .iter()
             .map(|n| json!({"name": n, "address": address_of(&dev_key(n)).to_string(), "balance": DEV_BALANCE.to_string()}))
             .collect();
-        println!("{}", json!({"data_dir": opts.data_dir.display().to_string(), "accounts": accounts, "genesis": header_json(&chain.head)}));
+        println!(
+            "{}",
+            json!({"data_dir": opts.data_dir.display().to_string(), "accounts": accounts, "genesis": header_json(&chain.head)})
+        );
     } else {
         println!("new dev chain in {}", opts.data_dir.display());
         for n in DEV_ACCOUNTS {
@@ -209,8 +233,10 @@ pub fn key_list(opts: &ChainOpts) -> Outcome {
         })
         .collect();
     if opts.json {
-        let list: Vec<_> =
-            rows.iter().map(|(n, a, b)| json!({"name": n, "address": a.to_string(), "balance": b.to_string()})).collect();
+        let list: Vec<_> = rows
+            .iter()
+            .map(|(n, a, b)| json!({"name": n, "address": a.to_string(), "balance": b.to_string()}))
+            .collect();
         println!("{}", json!(list));
     } else {
         for (n, a, b) in rows {
@@ -237,10 +263,17 @@ pub fn balance(opts: &ChainOpts, who: &str) -> Outcome {
 pub fn storage(opts: &ChainOpts, target: &str, key: &str) -> Outcome {
     let dev = Dev::open(opts)?;
     let a = dev.resolve(target)?;
-    let key_bytes = if key.starts_with("0x") { from_hex(key).map_err(|_| format!("`{key}` is not hex"))? } else { key.as_bytes().to_vec() };
+    let key_bytes = if key.starts_with("0x") {
+        from_hex(key).map_err(|_| format!("`{key}` is not hex"))?
+    } else {
+        key.as_bytes().to_vec()
+    };
     let value = dev.chain.state.storage_get(&a, &key_bytes).map(<[u8]>::to_vec);
     if opts.json {
-        println!("{}", json!({"address": a.to_string(), "key": to_hex(&key_bytes), "value": value.as_deref().map(to_hex)}));
+        println!(
+            "{}",
+            json!({"address": a.to_string(), "key": to_hex(&key_bytes), "value": value.as_deref().map(to_hex)})
+        );
     } else {
         match value {
             Some(v) => println!("{}", to_hex(&v)),
@@ -273,7 +306,10 @@ pub fn block(opts: &ChainOpts, number: Option<u64>) -> Outcome {
     let store = dev.chain.store.as_ref().ok_or_else(|| "no store".to_string())?;
     let header = match number {
         None => dev.chain.head.clone(),
-        Some(n) => store.header(n).map_err(|e| e.to_string())?.ok_or_else(|| format!("no block {n} (the latest is {})", dev.chain.head.number))?,
+        Some(n) => store
+            .header(n)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no block {n} (the latest is {})", dev.chain.head.number))?,
     };
     let txs: Vec<String> = store
         .block(header.number)
@@ -327,12 +363,19 @@ pub fn contracts(opts: &ChainOpts) -> Outcome {
         println!("{name}");
         for x in &m.methods {
             let args: Vec<String> = x.args.iter().map(|(a, t)| format!("{a}: {t}")).collect();
-            let ret = if x.returns == avm_abi::types::Type::Tuple(Vec::new()) { String::new() } else { format!(" -> {}", x.returns) };
+            let ret = if x.returns == avm_abi::types::Type::Tuple(Vec::new()) {
+                String::new()
+            } else {
+                format!(" -> {}", x.returns)
+            };
             println!("  fn {}({}){ret}", x.name, args.join(", "));
         }
         for e in &m.events {
-            let fields: Vec<String> =
-                e.fields.iter().map(|f| format!("{}{}: {}", if f.indexed { "indexed " } else { "" }, f.name, f.ty)).collect();
+            let fields: Vec<String> = e
+                .fields
+                .iter()
+                .map(|f| format!("{}{}: {}", if f.indexed { "indexed " } else { "" }, f.name, f.ty))
+                .collect();
             println!("  event {}({})", e.name, fields.join(", "));
         }
     }

@@ -13,17 +13,24 @@ use serde_json::{json, Value as Json};
 use super::names::Names;
 use super::values::{to_json, to_text};
 
+/// A decoded log: the event's name (if known) and its named field values.
+pub type DecodedEvent = (Option<String>, Vec<(String, Value)>);
+
 /// Decoded events and return values of a receipt.
 pub struct Decoded {
     /// The return value, if the method is known and the data decodes.
     pub returns: Option<Value>,
     /// Per log: event name and field values (`None` if unknown).
-    pub events: Vec<(Option<String>, Vec<(String, Value)>)>,
+    pub events: Vec<DecodedEvent>,
 }
 
 /// Decode a receipt's return data (for `method`) and logs (with the
 /// metadata `meta_of` finds for each log's address).
-pub fn decode(receipt: &Receipt, method: Option<&Method>, meta_of: &dyn Fn(&avm_state::Address) -> Option<Metadata>) -> Decoded {
+pub fn decode(
+    receipt: &Receipt,
+    method: Option<&Method>,
+    meta_of: &dyn Fn(&avm_state::Address) -> Option<Metadata>,
+) -> Decoded {
     let returns = match method {
         Some(m) if receipt.status.is_success() => m.returns.decode_all(&receipt.return_data).ok(),
         _ => None,
@@ -32,7 +39,7 @@ pub fn decode(receipt: &Receipt, method: Option<&Method>, meta_of: &dyn Fn(&avm_
     Decoded { returns, events }
 }
 
-fn decode_log(l: &Log, meta_of: &dyn Fn(&avm_state::Address) -> Option<Metadata>) -> (Option<String>, Vec<(String, Value)>) {
+fn decode_log(l: &Log, meta_of: &dyn Fn(&avm_state::Address) -> Option<Metadata>) -> DecodedEvent {
     let Some(meta) = meta_of(&l.address) else { return (None, Vec::new()) };
     let Some(event) = meta.event_of(&l.topics) else { return (None, Vec::new()) };
     match event.decode_log(&l.topics, &l.data) {

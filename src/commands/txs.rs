@@ -17,7 +17,15 @@ fn inputs(args: &[String]) -> Vec<Input> {
 }
 
 /// `avm deploy`.
-pub fn deploy(opts: &ChainOpts, from: &str, contract: &str, args: &[String], alias: Option<&str>, value: &str, gas_limit: u64) -> Outcome {
+pub fn deploy(
+    opts: &ChainOpts,
+    from: &str,
+    contract: &str,
+    args: &[String],
+    alias: Option<&str>,
+    value: &str,
+    gas_limit: u64,
+) -> Outcome {
     let mut dev = Dev::open(opts)?;
     let path = contract_path(contract)?;
     let elf = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -30,7 +38,15 @@ pub fn deploy(opts: &ChainOpts, from: &str, contract: &str, args: &[String], ali
 }
 
 /// `avm call`.
-pub fn call(opts: &ChainOpts, from: &str, target: &str, method: &str, args: &[String], value: &str, gas_limit: u64) -> Outcome {
+pub fn call(
+    opts: &ChainOpts,
+    from: &str,
+    target: &str,
+    method: &str,
+    args: &[String],
+    value: &str,
+    gas_limit: u64,
+) -> Outcome {
     let mut dev = Dev::open(opts)?;
     let value = parse_amount(value)?;
     let (r, m) = dev.call(from, target, method, &inputs(args), value, gas_limit)?;
@@ -70,7 +86,10 @@ pub fn view(opts: &ChainOpts, target: &str, method: &str, args: &[String]) -> Ou
     }
     match reason {
         None if returns.is_some() => Ok(0),
-        None => Err(Failure { message: "the method returned data that does not match its ABI".into(), status: EXIT_FAILED_TX }),
+        None => Err(Failure {
+            message: "the method returned data that does not match its ABI".into(),
+            status: EXIT_FAILED_TX,
+        }),
         Some(r) => Err(Failure { message: format!("the call failed: {r}"), status: EXIT_FAILED_TX }),
     }
 }

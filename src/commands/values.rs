@@ -91,7 +91,8 @@ pub fn parse(ty: &Type, input: &Input, resolve: &dyn Fn(&str) -> Option<Address>
         },
         Type::Address => match input {
             Input::Str(s) => {
-                let a = resolve(s).ok_or_else(|| format!("`{s}` is neither a 0x address nor a known account or alias"))?;
+                let a =
+                    resolve(s).ok_or_else(|| format!("`{s}` is neither a 0x address nor a known account or alias"))?;
                 Value::Address(a.0)
             }
             _ => return Err(bad()),
@@ -114,9 +115,9 @@ pub fn parse(ty: &Type, input: &Input, resolve: &dyn Fn(&str) -> Option<Address>
             _ => return Err(bad()),
         },
         Type::Tuple(types) => match input {
-            Input::List(items) if items.len() == types.len() => Value::Tuple(
-                types.iter().zip(items).map(|(t, i)| parse(t, i, resolve)).collect::<Result<_, _>>()?,
-            ),
+            Input::List(items) if items.len() == types.len() => {
+                Value::Tuple(types.iter().zip(items).map(|(t, i)| parse(t, i, resolve)).collect::<Result<_, _>>()?)
+            }
             Input::List(items) => return Err(format!("{ty} has {} fields, got {}", types.len(), items.len())),
             _ => return Err(format!("{ty} is a tuple: give it as an array")),
         },
@@ -170,7 +171,9 @@ pub fn to_text(v: &Value, name: &dyn Fn(&Address) -> Option<String>) -> String {
 /// whether given as numbers or strings, addresses by name or hex.
 pub fn matches(actual: &Value, expected: &Input, resolve: &dyn Fn(&str) -> Option<Address>) -> bool {
     match (actual, expected) {
-        (Value::Tuple(vs), Input::List(es)) => vs.len() == es.len() && vs.iter().zip(es).all(|(v, e)| matches(v, e, resolve)),
+        (Value::Tuple(vs), Input::List(es)) => {
+            vs.len() == es.len() && vs.iter().zip(es).all(|(v, e)| matches(v, e, resolve))
+        }
         (Value::Tuple(vs), _) if vs.is_empty() => false,
         (v, e) => {
             let ty = match v {

@@ -40,7 +40,9 @@ pub fn section_by_name<'a>(bytes: &'a [u8], name: &str) -> Result<Option<&'a [u8
             let end = off.checked_add(len).and_then(|e| usize::try_from(e).ok());
             return match (start, end) {
                 (Some(s), Some(e)) if e <= bytes.len() => Ok(Some(&bytes[s..e])),
-                _ => Err(ElfError::Truncated { what: "section", need: off.saturating_add(len), len: bytes.len() as u64 }),
+                _ => {
+                    Err(ElfError::Truncated { what: "section", need: off.saturating_add(len), len: bytes.len() as u64 })
+                }
             };
         }
     }

@@ -143,7 +143,14 @@ impl<'a, W: World> Session<'a, W> {
     }
 
     /// A frame for a call (the checkpoint is opened by [`Session::enter`]).
-    pub fn frame(caller: Address, this: Address, value: u128, input: Vec<u8>, flags: u32, code: Arc<CodeImage>) -> Frame<W::Checkpoint> {
+    pub fn frame(
+        caller: Address,
+        this: Address,
+        value: u128,
+        input: Vec<u8>,
+        flags: u32,
+        code: Arc<CodeImage>,
+    ) -> Frame<W::Checkpoint> {
         Frame { caller, this, value, input, flags, code, checkpoint: None, logs: Vec::new(), last_return: Vec::new() }
     }
 

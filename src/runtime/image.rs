@@ -104,11 +104,15 @@ impl CodeImage {
             if s.flags & PF_X != 0 {
                 flags |= pte::X;
             }
-            segments.push(Segment { vaddr: start as u32, pages: ((end - start) / u64::from(PAGE_SIZE)) as u32, image_page, flags });
+            segments.push(Segment {
+                vaddr: start as u32,
+                pages: ((end - start) / u64::from(PAGE_SIZE)) as u32,
+                image_page,
+                flags,
+            });
         }
-        let entry_ok = segments
-            .iter()
-            .any(|s| s.flags & pte::X != 0 && parsed.entry.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE);
+        let entry_ok =
+            segments.iter().any(|s| s.flags & pte::X != 0 && parsed.entry.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE);
         if !entry_ok || parsed.entry % 2 != 0 {
             return Err(ImageError::BadEntry(parsed.entry));
         }
