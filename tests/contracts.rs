@@ -539,3 +539,96 @@ fn starting_a_call_stays_within_budget() {
         starts[0]
     );
 }
+
+/// Every gas limit from far too little to enough, on a swap that runs three
+/// contracts (the DEX and two nested token calls): each run either runs out
+/// of gas, using exactly its limit and changing nothing, or succeeds with
+/// the same gas as with plenty; every engine stops at the same instruction.
+#[test]
+fn dex_swap_under_every_gas_limit() {
+    const A: Address = addr(10);
+    const B: Address = addr(11);
+    const DEX: Address = addr(12);
+    let mut chain = Chain::new();
+    token(&mut chain, A, 1_000_000_000);
+    token(&mut chain, B, 1_000_000_000);
+    chain.deploy("dex", DEX, ALICE, &[addrv(A), addrv(B)]);
+    for t in [A, B] {
+        chain.call(ALICE, t, "approve", &[addrv(DEX), u128v(u128::MAX)]).ok();
+    }
+    chain.call(ALICE, DEX, "addLiquidity", &[u128v(1_000_000), u128v(1_000_000)]).ok();
+    let root = chain.root();
+    let swap = [addrv(A), u128v(1_000), u128v(0)];
+    let mut limits = vec![1, 5, 100, 1_000, 2_000, 3_000];
+    limits.extend((1..60u64).map(|i| i * 2_711));
+    let mut needed = None;
+    for gas in limits {
+        let c = chain.call_gas(ALICE, DEX, "swap", &swap, gas);
+        match c.out.status {
+            ExecStatus::OutOfGas => {
+                assert_eq!(c.out.gas_used, gas);
+                assert_eq!(chain.root(), root, "out of gas at {gas} changed the state");
+            }
+            ExecStatus::Revert(ref m) => panic!("gas {gas}: unexpected revert {m}"),
+            ExecStatus::Fault(ref m) => panic!("gas {gas}: unexpected fault {m}"),
+            ExecStatus::Success => {
+                assert!(c.out.gas_used <= gas && c.out.gas_used + 2_711 > gas, "{gas}: {:?}", c.out);
+                needed = Some(c.out.gas_used);
+                break;
+            }
+        }
+    }
+    let needed = needed.expect("the swap succeeds with enough gas");
+    assert_eq!(
+        chain.view(DEX, "reserves", &[]).ok(),
+        &Value::Tuple(vec![u128v(1_001_000), u128v(1_000_000 - amount_out(1_000, 1_000_000, 1_000_000))])
+    );
+    eprintln!("dex swap: {needed} gas");
+}
+
+/// A read-only call cannot write through a nested call either.
+#[test]
+fn view_calls_stay_read_only_through_nested_calls() {
+    const STORE: Address = addr(20);
+    const PROGRAM: Address = addr(21);
+    let mut chain = Chain::new();
+    chain.deploy("storage", STORE, ALICE, &[]);
+    chain.deploy("call_program", PROGRAM, ALICE, &[]);
+    let root = chain.root();
+    let c = chain.view(PROGRAM, "call_set", &[addrv(STORE), u64v(5)]);
+    assert!(!c.out.status.is_success(), "{:?}", c.out.status);
+    assert_eq!(chain.root(), root);
+    assert_eq!(chain.view(STORE, "get", &[]).uint(), 0);
+}
+
+/// Call data and return data at and past their limits.
+#[test]
+fn large_input_and_return_data() {
+    const MULTI: Address = addr(42);
+    let mut chain = Chain::new();
+    chain.deploy("multi_func", MULTI, ALICE, &[]);
+    let big = vec![7u8; 60_000];
+    assert_eq!(chain.call(ALICE, MULTI, "echo_bytes", &[bytesv(&big)]).ok(), &bytesv(&big));
+    assert_eq!(chain.call(ALICE, MULTI, "sum", &[bytesv(&big)]).uint(), 420_000);
+    let too_big = vec![7u8; 70_000];
+    let c = chain.call(ALICE, MULTI, "echo_bytes", &[bytesv(&too_big)]);
+    assert_eq!(c.fault_message(), "return data too large");
+}
+
+/// Regression: the firmware refused nested call data over
+/// `layout::MAX_INPUT`, but a transaction's own call took any size.
+#[test]
+fn top_level_call_data_over_max_input_is_refused() {
+    const MULTI: Address = addr(42);
+    let mut chain = Chain::new();
+    chain.deploy("multi_func", MULTI, ALICE, &[]);
+    let max = avm_abi::layout::MAX_INPUT as usize;
+    // Selector (4 bytes), length (4 bytes), then the bytes.
+    let n = max - 8;
+    assert_eq!(chain.metadata(MULTI).method("sum").unwrap().call_data(&[bytesv(&vec![0; n])]).len(), max);
+    assert_eq!(chain.call(ALICE, MULTI, "sum", &[bytesv(&vec![1u8; n])]).uint(), n as u128);
+    let root = chain.root();
+    let c = chain.call(ALICE, MULTI, "sum", &[bytesv(&vec![1u8; n + 1])]);
+    assert_eq!(c.revert_message(), "call data too large");
+    assert_eq!(chain.root(), root);
+}

@@ -36,7 +36,7 @@ pub mod world;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use avm_abi::layout::{BootInfo, BOOT_MAGIC, PAGE_SIZE};
+use avm_abi::layout::{self, BootInfo, BOOT_MAGIC, PAGE_SIZE};
 use avm_abi::status::Outcome;
 use avm_abi::{host as hc, Address};
 use avm_mmu::{ExecMode, Exit, Hart, Machine, MachineConfig, Privilege, TrapCause};
@@ -182,6 +182,11 @@ impl Vm {
             instructions: 0,
             debug: Vec::new(),
         };
+        // The limit a nested call's data meets in the firmware holds for the
+        // transaction's own call too.
+        if msg.input.len() > layout::MAX_INPUT as usize {
+            return failed(ExecStatus::Revert("call data too large".into()), 0);
+        }
         let code = match image_of(world, &mut self.images, &msg.target) {
             Ok(code) => code,
             Err(e) => return failed(ExecStatus::Fault(e), 0),
