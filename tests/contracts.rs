@@ -77,6 +77,10 @@ fn erc20_transfers_emit_events_and_stay_within_budget() {
         assert_eq!(balance(&mut chain, TOKEN, ALICE), 1_000_000 - 250 * round);
     }
     assert_eq!(chain.view(TOKEN, "totalSupply", &[]).uint(), 1_000_000);
+    // The comparison is not the interpreter against itself: the JIT with
+    // threshold 0 compiled the code it ran.
+    let compiled = |e: &Engine| e.vm.engine().counters().iter().find(|(n, _)| *n == "blocks_compiled").map(|c| c.1);
+    assert!(compiled(&chain.engines[2]).is_some_and(|n| n > 0), "{:?}", chain.engines[2].vm.engine().counters());
 }
 
 #[test]
@@ -315,6 +319,16 @@ fn ecdsa_verifies_valid_and_rejects_tampered() {
         ok.out.instructions
     );
     eprintln!("ecdsa.verify: {} instructions, {} gas", ok.out.instructions, ok.out.gas_used);
+
+    // Out of gas part way through, where the limit lands inside long
+    // compiled blocks: every engine stops at the same instruction.
+    let root = chain.root();
+    for gas in [1_000_003, 2_500_001, ok.out.gas_used - 1] {
+        let c = chain.call_gas(ALICE, ECDSA, "verify", &[bytesv(message), bytesv(&sig), bytesv(&pubkey)], gas);
+        assert_eq!(c.out.status, ExecStatus::OutOfGas);
+        assert_eq!(c.out.gas_used, gas);
+    }
+    assert_eq!(chain.root(), root);
 
     let mut tampered = message.to_vec();
     tampered[4] ^= 1;
