@@ -25,7 +25,9 @@
 //! ([`deploy_data`]).
 
 use avm_abi::gas;
-use avm_state::{Address, Receipt, SignedTransaction, State, Status, GAS_PRICE};
+#[cfg(doc)]
+use avm_state::GAS_PRICE;
+use avm_state::{Address, Receipt, SignedTransaction, State, Status};
 
 use super::world::{to_abi, to_state};
 use crate::runtime::{CodeImage, ExecStatus, Log as RuntimeLog, Message, Vm};
@@ -51,6 +53,9 @@ pub fn split_deploy_data(data: &[u8]) -> Option<(&[u8], &[u8])> {
 pub struct BlockEnv {
     /// Block number.
     pub number: u64,
+    /// Price of one unit of gas in native value ([`GAS_PRICE`] on a dev
+    /// chain; 0 on a scenario chain, where gas is free).
+    pub gas_price: u128,
 }
 
 /// Apply one validated transaction from `sender` and return its receipt
@@ -74,7 +79,7 @@ pub fn apply_transaction(
         return_data: Vec::new(),
         contract_address: None,
     };
-    let fee = u128::from(tx.gas_limit) * GAS_PRICE;
+    let fee = u128::from(tx.gas_limit) * env.gas_price;
     // Validation guaranteed both; failing here would be a validation bug,
     // and the receipt says so rather than panicking.
     if state.sub_balance(&sender, fee).is_err() || state.increment_nonce(&sender).is_err() {
@@ -125,7 +130,7 @@ pub fn apply_transaction(
         receipt.contract_address = None;
     }
     receipt.gas_used = (intrinsic + exec_gas).min(tx.gas_limit);
-    let refund = u128::from(tx.gas_limit - receipt.gas_used) * GAS_PRICE;
+    let refund = u128::from(tx.gas_limit - receipt.gas_used) * env.gas_price;
     // The refund is at most the fee just taken, so it cannot overflow.
     let _ = state.add_balance(&sender, refund);
     receipt.status = status;

@@ -59,6 +59,9 @@ pub struct Chain {
     pub head: BlockHeader,
     /// Chain id transactions must carry.
     pub chain_id: u64,
+    /// Price of a unit of gas ([`avm_state::GAS_PRICE`] unless set to 0 for a
+    /// test chain with free gas).
+    pub gas_price: u128,
 }
 
 impl Chain {
@@ -66,7 +69,14 @@ impl Chain {
     pub fn in_memory(engine: EngineKind, balances: &[(Address, u128)]) -> Result<Chain, ChainError> {
         let state = genesis_state(balances);
         let head = BlockHeader::genesis(state_root(&state), BLOCK_GAS_LIMIT);
-        Ok(Chain { state, vm: Vm::new(engine)?, store: None, head, chain_id: DEV_CHAIN_ID })
+        Ok(Chain {
+            state,
+            vm: Vm::new(engine)?,
+            store: None,
+            head,
+            chain_id: DEV_CHAIN_ID,
+            gas_price: avm_state::GAS_PRICE,
+        })
     }
 
     /// Create a new persistent chain in `dir` with a genesis block.
@@ -78,7 +88,14 @@ impl Chain {
         let mut state = genesis_state(balances);
         let head = BlockHeader::genesis(state_root(&state), BLOCK_GAS_LIMIT);
         store.commit_block(&Block { header: head.clone(), transactions: Vec::new() }, &[], &mut state)?;
-        Ok(Chain { state, vm: Vm::new(engine)?, store: Some(store), head, chain_id: DEV_CHAIN_ID })
+        Ok(Chain {
+            state,
+            vm: Vm::new(engine)?,
+            store: Some(store),
+            head,
+            chain_id: DEV_CHAIN_ID,
+            gas_price: avm_state::GAS_PRICE,
+        })
     }
 
     /// Open the persistent chain in `dir`.
@@ -89,7 +106,14 @@ impl Chain {
         let store = Store::open(dir)?;
         let head = store.latest_header()?.ok_or_else(|| ChainError::NoChain(dir.display().to_string()))?;
         let state = store.load_state()?;
-        Ok(Chain { state, vm: Vm::new(engine)?, store: Some(store), head, chain_id: DEV_CHAIN_ID })
+        Ok(Chain {
+            state,
+            vm: Vm::new(engine)?,
+            store: Some(store),
+            head,
+            chain_id: DEV_CHAIN_ID,
+            gas_price: avm_state::GAS_PRICE,
+        })
     }
 
     /// Number of the block the next transactions go into.
@@ -107,8 +131,11 @@ impl Chain {
         let mut results = Vec::with_capacity(txs.len());
         let mut gas_used = 0u64;
         for (stx, sender) in txs.into_iter().zip(senders) {
-            let checked = sender
-                .and_then(|s| stx.tx.validate(&self.state, self.chain_id, &s, BLOCK_GAS_LIMIT - gas_used).map(|()| s));
+            let checked = sender.and_then(|s| {
+                stx.tx
+                    .validate_at_price(&self.state, self.chain_id, &s, BLOCK_GAS_LIMIT - gas_used, self.gas_price)
+                    .map(|()| s)
+            });
             let sender = match checked {
                 Ok(s) => s,
                 Err(e) => {
@@ -116,7 +143,13 @@ impl Chain {
                     continue;
                 }
             };
-            let mut receipt = apply_transaction(&mut self.vm, &mut self.state, &stx, sender, BlockEnv { number });
+            let mut receipt = apply_transaction(
+                &mut self.vm,
+                &mut self.state,
+                &stx,
+                sender,
+                BlockEnv { number, gas_price: self.gas_price },
+            );
             receipt.index = included.len() as u32;
             gas_used += receipt.gas_used;
             included.push(stx);

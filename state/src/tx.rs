@@ -183,8 +183,13 @@ impl Transaction {
 
     /// gas_limit * GAS_PRICE + value: what the sender must hold up front.
     pub fn max_cost(&self) -> Result<u128, TxError> {
+        self.max_cost_at(GAS_PRICE)
+    }
+
+    /// gas_limit * gas_price + value, for a chain with its own gas price.
+    pub fn max_cost_at(&self, gas_price: u128) -> Result<u128, TxError> {
         u128::from(self.gas_limit)
-            .checked_mul(GAS_PRICE)
+            .checked_mul(gas_price)
             .and_then(|gas| gas.checked_add(self.value))
             .ok_or(TxError::CostOverflow)
     }
@@ -214,6 +219,19 @@ impl Transaction {
         sender: &Address,
         block_gas_limit: u64,
     ) -> Result<(), TxError> {
+        self.validate_at_price(state, chain_id, sender, block_gas_limit, GAS_PRICE)
+    }
+
+    /// [`Transaction::validate`] on a chain whose gas price is `gas_price`
+    /// (a test chain may make gas free).
+    pub fn validate_at_price(
+        &self,
+        state: &State,
+        chain_id: u64,
+        sender: &Address,
+        block_gas_limit: u64,
+        gas_price: u128,
+    ) -> Result<(), TxError> {
         if self.chain_id != chain_id {
             return Err(TxError::WrongChainId { expected: chain_id, got: self.chain_id });
         }
@@ -233,7 +251,7 @@ impl Transaction {
         if self.gas_limit > block_gas_limit {
             return Err(TxError::GasLimitTooHigh { gas_limit: self.gas_limit, block_gas_limit });
         }
-        let need = self.max_cost()?;
+        let need = self.max_cost_at(gas_price)?;
         let have = state.balance(sender);
         if have < need {
             return Err(TxError::InsufficientBalance { need, have });
