@@ -15,7 +15,7 @@
 //! simple transfer costs to execute, so [`recover_senders_parallel`] spreads a block's
 //! recoveries over the available cores.
 
-use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
+use k256::ecdsa::{RecoveryId, Signature, SigningKey};
 use thiserror::Error;
 
 use crate::account::State;
@@ -298,8 +298,10 @@ impl SignedTransaction {
             return Err(TxError::HighS);
         }
         let recid = RecoveryId::from_byte(self.recovery_id).ok_or(TxError::InvalidSignature)?;
-        let key = VerifyingKey::recover_from_prehash(&self.tx.signing_hash(), &sig, recid)
-            .map_err(|_| TxError::RecoveryFailed)?;
+        // Variable-time recovery (a signature is public data), without
+        // k256's second verification: ~2.5x faster (avm-secp256k1's docs).
+        let key =
+            avm_secp256k1::recover_prehash(&self.tx.signing_hash(), &sig, recid).ok_or(TxError::RecoveryFailed)?;
         Ok(Address::from_public_key(&key))
     }
 

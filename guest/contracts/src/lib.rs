@@ -3,7 +3,7 @@
 //! variable time for the ecdsa contract ([`secp256k1`]).
 #![no_std]
 
-pub mod secp256k1;
+pub use avm_secp256k1 as secp256k1;
 
 /// `a * b / c` rounded down, computed without overflow in between; `None`
 /// if `c` is zero or the result does not fit a `u128`.

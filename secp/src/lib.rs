@@ -1,4 +1,9 @@
-//! ECDSA verification over secp256k1 in variable time, for contracts.
+//! # avm-secp256k1: ECDSA verification and key recovery in variable time
+//!
+//! Two places in aVM check secp256k1 signatures: the `ecdsa` contract, inside
+//! the guest, and the host, which recovers the sender of every transaction.
+//! Both only ever handle public data (signatures, hashes, public keys), so
+//! both can use variable-time arithmetic, and both use this crate.
 //!
 //! k256's `verify_prehash` computes `u1·G + u2·Q` with its constant-time
 //! linear combination: every window reads every table entry through masks,
@@ -17,12 +22,26 @@
 //! The result is exactly k256's: the same checks on `r` and `s` (nonzero,
 //! below the group order, `s` low), the same `x(R) mod n == r` test. The tests
 //! compare it with k256 on many signatures, valid and not.
+//!
+//! [`recover_prehash`] recovers the public key from a signature and its
+//! recovery id with the same linear combination: `Q = r⁻¹·(s·R − z·G)`,
+//! where `R` is the curve point whose x-coordinate is `r`. k256's own
+//! `recover_from_prehash` uses constant-time arithmetic and then verifies
+//! the signature once more with the recovered key, which costs a second
+//! scalar multiplication; the recovered key satisfies the signature equation
+//! by construction, so this one does not.
+#![no_std]
+#![forbid(unsafe_code)]
 
-use k256::ecdsa::{Signature, VerifyingKey};
+use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
+use k256::elliptic_curve::bigint::{CheckedAdd, Encoding};
 use k256::elliptic_curve::ops::{Invert, Reduce};
 use k256::elliptic_curve::point::AffineCoordinates;
+use k256::elliptic_curve::point::DecompressPoint;
 use k256::elliptic_curve::scalar::IsHigh;
+use k256::elliptic_curve::Curve;
 use k256::elliptic_curve::PrimeField;
+use k256::{AffinePoint, Secp256k1};
 use k256::{FieldBytes, ProjectivePoint, Scalar, U256};
 
 /// NAF width: digits are odd and below `2^(W-1)` in absolute value.
@@ -76,6 +95,30 @@ pub fn verify_prehash(key: &VerifyingKey, prehash: &[u8; 32], signature: &Signat
     let point = lincomb(&ProjectivePoint::GENERATOR, &u1, &q, &u2);
     let x = point.to_affine().x();
     <Scalar as Reduce<U256>>::reduce_bytes(&x) == *r
+}
+
+/// The public key that made `signature` over the 32-byte `prehash`, given
+/// the signature's recovery id; `None` if there is none (an `r` that is not
+/// the x-coordinate of a curve point, a zero scalar, a high `s`).
+pub fn recover_prehash(prehash: &[u8; 32], signature: &Signature, recovery_id: RecoveryId) -> Option<VerifyingKey> {
+    if bool::from(signature.s().is_high()) {
+        return None;
+    }
+    let (r, s) = signature.split_scalars();
+    let z = <Scalar as Reduce<U256>>::reduce_bytes(&FieldBytes::from(*prehash));
+    // R's x-coordinate is r, or r + n when the recovery id says x was reduced.
+    let mut x = r.to_repr();
+    if recovery_id.is_x_reduced() {
+        let restored = Option::<U256>::from(U256::from_be_slice(&x).checked_add(&Secp256k1::ORDER))?;
+        x = FieldBytes::from(restored.to_be_bytes());
+    }
+    let big_r = Option::<AffinePoint>::from(AffinePoint::decompress(&x, u8::from(recovery_id.is_y_odd()).into()))?;
+    let r_scalar: &Scalar = &r;
+    let r_inv = Option::<Scalar>::from(r_scalar.invert_vartime())?;
+    let u1 = -(r_inv * z);
+    let u2 = r_inv * *s;
+    let q = lincomb(&ProjectivePoint::GENERATOR, &u1, &ProjectivePoint::from(big_r), &u2);
+    VerifyingKey::from_affine(q.to_affine()).ok()
 }
 
 /// `a·p + b·q`, in variable time.
@@ -236,4 +279,52 @@ fn words(bytes: &[u8]) -> [u32; 8] {
         w[i] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
     }
     w
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use k256::ecdsa::SigningKey;
+    use sha3::{Digest, Keccak256};
+
+    fn keys_and_hashes(n: u8) -> impl Iterator<Item = (SigningKey, [u8; 32])> {
+        (1..=n).map(|i| {
+            let secret: [u8; 32] = Keccak256::digest([i, 0x5a]).into();
+            let key = SigningKey::from_slice(&secret).expect("a hash is a valid key");
+            (key, Keccak256::digest([i, 0xa5, i]).into())
+        })
+    }
+
+    #[test]
+    fn recovery_finds_the_signing_key_as_k256_does() {
+        for (key, hash) in keys_and_hashes(64) {
+            let (sig, id) = key.sign_prehash_recoverable(&hash).expect("sign");
+            let (sig, id) = match sig.normalize_s() {
+                Some(low) => (low, RecoveryId::new(!id.is_y_odd(), id.is_x_reduced())),
+                None => (sig, id),
+            };
+            let ours = recover_prehash(&hash, &sig, id).expect("recovers");
+            assert_eq!(&ours, key.verifying_key());
+            assert_eq!(Some(ours), VerifyingKey::recover_from_prehash(&hash, &sig, id).ok());
+            // The other parity gives another key (or none), never the signer.
+            let flipped = RecoveryId::new(!id.is_y_odd(), id.is_x_reduced());
+            assert_ne!(recover_prehash(&hash, &sig, flipped).as_ref(), Some(key.verifying_key()));
+        }
+    }
+
+    #[test]
+    fn verification_agrees_with_k256_on_good_and_tampered_signatures() {
+        use k256::ecdsa::signature::hazmat::PrehashVerifier;
+        for (key, hash) in keys_and_hashes(32) {
+            let (sig, _) = key.sign_prehash_recoverable(&hash).expect("sign");
+            let sig = sig.normalize_s().unwrap_or(sig);
+            let vk = key.verifying_key();
+            assert!(verify_prehash(vk, &hash, &sig));
+            let mut bad = hash;
+            bad[0] ^= 1;
+            assert_eq!(verify_prehash(vk, &bad, &sig), vk.verify_prehash(&bad, &sig).is_ok());
+            assert!(!verify_prehash(vk, &bad, &sig));
+        }
+    }
 }
