@@ -20,12 +20,12 @@
 //! - [`layout`]: the memory map: where the kernel, boot information, contract
 //!   code, heap and stack live, and the limits on sizes and call depth.
 //! - [`gas`]: the published gas schedule of the host calls.
-//! - [`keccak`] and [`selector`]: Keccak-256 as a `const fn`, so method
+//! - [`keccak`] and [`selector`](mod@selector): Keccak-256 as a `const fn`, so method
 //!   selectors and event ids are computed by the compiler, not by the guest
 //!   (a Keccak permutation costs an RV32 guest ~20,000 instructions).
 //! - [`codec`]: how typed values are laid out in call data, return data,
 //!   storage and events (little-endian, length-prefixed, no padding).
-//! - [`types`] (feature `alloc`): the same values as a dynamic [`types::Value`]
+//! - `types` (feature `alloc`): the same values as a dynamic `types::Value`
 //!   driven by a type parsed from the ABI metadata that the SDK embeds in every
 //!   contract ELF, which is how the host decodes calls without the source.
 #![no_std]
