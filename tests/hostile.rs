@@ -90,6 +90,21 @@ fn reading_kernel_and_pool_memory_faults_in_user_mode() {
     }
 }
 
+/// A task that hands another task addresses of its own heap and stack
+/// data: the callee reads the same virtual addresses in its own space and
+/// never sees the secret.
+#[test]
+fn another_tasks_memory_is_out_of_reach() {
+    const OTHER: Address = addr(67);
+    const SECRET: u32 = 0x5ec2_e7ed;
+    let mut chain = chain_with("hostile_peek");
+    chain.deploy("hostile_peek", OTHER, ALICE, &[]);
+    let c = chain.call(ALICE, HOSTILE, "peek_other", &[addrv(OTHER), u32v(SECRET)]);
+    let avm_abi::types::Value::Tuple(seen) = c.ok() else { panic!("{:?}", c.value) };
+    assert_eq!(seen.len(), 2);
+    assert!(!seen.contains(&u32v(SECRET)), "the callee read the caller's secret: {seen:?}");
+}
+
 #[test]
 fn wild_pointers_are_rejected() {
     let mut chain = chain_with("hostile_pointers");
