@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use avm::chain::bundled::{contract_elf, install};
 use avm::chain::keys::{address_of, dev_key};
 use avm::chain::{deploy_data, Chain, DEV_CHAIN_ID};
 use avm::engine::EngineKind;
@@ -16,8 +17,7 @@ use avm_state::{recover_senders_parallel, Address, SignedTransaction, State, Tra
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 
 fn erc20_elf() -> Vec<u8> {
-    let dir = avm::guest_dir().expect("guest programs are built by build.rs");
-    std::fs::read(format!("{dir}/contract-erc20")).expect("erc20")
+    contract_elf("erc20").expect("the bundled erc20")
 }
 
 fn init_args() -> Vec<Value> {
@@ -31,40 +31,16 @@ fn init_args() -> Vec<Value> {
 
 /// A VM with a deployed token and the transfer messages to run.
 fn token_vm(kind: EngineKind) -> (Vm, State, Vec<Message>) {
+    let (alice, token) = (avm_abi::Address([1; 20]), avm_abi::Address([9; 20]));
     let mut state = State::new();
-    let alice = avm_abi::Address([1; 20]);
-    let token = avm_abi::Address([9; 20]);
-    state.set_code(&Address(token.0), erc20_elf());
     let mut vm = Vm::new(kind).expect("vm");
-    let meta = vm.image(&state, &token).expect("image").metadata.clone();
-    let input = meta.method("init").expect("init").call_data(&init_args());
-    let msg = Message {
-        caller: alice,
-        target: token,
-        value: 0,
-        input,
-        gas_limit: 10_000_000,
-        block_number: 1,
-        deploying: true,
-        read_only: false,
-    };
-    assert!(vm.execute(&mut state, &msg).status.is_success());
+    let meta = install(&mut vm, &mut state, alice, token, erc20_elf(), &init_args()).expect("erc20");
     let transfer = meta.method("transfer").expect("transfer").clone();
     let msgs = (0..1000u64)
         .map(|i| {
             let mut to = [2u8; 20];
             to[..8].copy_from_slice(&i.to_le_bytes());
-            let input = transfer.call_data(&[Value::Address(to), Value::Uint(Type::U128, 1)]);
-            Message {
-                caller: alice,
-                target: token,
-                value: 0,
-                input,
-                gas_limit: 1_000_000,
-                block_number: 1,
-                deploying: false,
-                read_only: false,
-            }
+            Message::call(alice, token, transfer.call_data(&[Value::Address(to), Value::Uint(Type::U128, 1)]))
         })
         .collect();
     (vm, state, msgs)

@@ -2,56 +2,32 @@
 //! signatures): `cargo run --release --example transfer_rate [interp|jit] [N]`.
 use std::time::Instant;
 
+use avm::chain::bundled::{contract_elf, install};
 use avm::runtime::{Message, Vm};
 use avm::EngineKind;
 use avm_abi::types::{Type, Value};
 use avm_abi::Address;
 use avm_state::State;
 
-fn main() {
+fn main() -> Result<(), String> {
     let kind = if std::env::args().nth(1).as_deref() == Some("interp") { EngineKind::Interp } else { EngineKind::Jit };
     let n: u64 = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
-    let dir = avm::guest_dir().expect("guest dir");
+    let (alice, token) = (Address([1; 20]), Address([9; 20]));
     let mut state = State::new();
-    let alice = Address([1; 20]);
-    let token = Address([9; 20]);
-    state.set_code(&avm_state::Address(token.0), std::fs::read(format!("{dir}/contract-erc20")).expect("erc20"));
-    let mut vm = Vm::new(kind).expect("vm");
-    let image = vm.image(&state, &token).expect("image");
-    let init = image.metadata.method("init").expect("init");
-    let input = init.call_data(&[
+    let mut vm = Vm::new(kind).map_err(|e| e.to_string())?;
+    let init = [
         Value::String("T".into()),
         Value::String("T".into()),
         Value::Uint(Type::U8, 18),
         Value::Uint(Type::U128, u128::MAX / 2),
-    ]);
-    let msg = Message {
-        caller: alice,
-        target: token,
-        value: 0,
-        input,
-        gas_limit: 10_000_000,
-        block_number: 1,
-        deploying: true,
-        read_only: false,
-    };
-    assert!(vm.execute(&mut state, &msg).status.is_success());
-    let t = image.metadata.method("transfer").expect("transfer");
+    ];
+    let meta = install(&mut vm, &mut state, alice, token, contract_elf("erc20")?, &init)?;
+    let transfer = meta.method("transfer").ok_or("erc20 has transfer")?;
     let msgs: Vec<Message> = (0..n)
         .map(|i| {
             let mut to = [2u8; 20];
             to[..8].copy_from_slice(&(i % 1000).to_le_bytes());
-            let input = t.call_data(&[Value::Address(to), Value::Uint(Type::U128, 1)]);
-            Message {
-                caller: alice,
-                target: token,
-                value: 0,
-                input,
-                gas_limit: 1_000_000,
-                block_number: 1,
-                deploying: false,
-                read_only: false,
-            }
+            Message::call(alice, token, transfer.call_data(&[Value::Address(to), Value::Uint(Type::U128, 1)]))
         })
         .collect();
     // Warm up (JIT compile), then measure.
@@ -59,11 +35,7 @@ fn main() {
         vm.execute(&mut state, m);
     }
     let start = Instant::now();
-    let mut insns = 0;
-    for m in &msgs {
-        let out = vm.execute(&mut state, m);
-        insns += out.instructions;
-    }
+    let insns: u64 = msgs.iter().map(|m| vm.execute(&mut state, m).instructions).sum();
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{kind}: {n} transfers in {secs:.3} s = {:.0} transfers/s, {:.1} µs each, {} instructions each, {:.0} MIPS",
@@ -72,4 +44,5 @@ fn main() {
         insns / n,
         insns as f64 / secs / 1e6
     );
+    Ok(())
 }

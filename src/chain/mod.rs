@@ -11,12 +11,14 @@
 //! - [`node`] is a chain: it turns transactions into blocks whose headers
 //!   commit to the state root and the receipts root, and keeps them in the
 //!   store.
-//! - [`keys`] derives development keys from names.
+//! - [`keys`] derives development keys from names; [`bundled`] finds the
+//!   bundled contracts and installs one into a state directly.
 //!
 //! Nothing here reads the clock, iterates a hash map into state or depends
 //! on the engine: the same transactions give the same receipts, gas and
 //! roots on the interpreter and the JIT.
 
+pub mod bundled;
 pub mod executor;
 pub mod keys;
 pub mod node;

@@ -102,6 +102,22 @@ pub struct Message {
     pub read_only: bool,
 }
 
+impl Message {
+    /// A plain call: no value, a 10M gas limit, block 1.
+    pub fn call(caller: Address, target: Address, input: Vec<u8>) -> Message {
+        Message {
+            caller,
+            target,
+            value: 0,
+            input,
+            gas_limit: 10_000_000,
+            block_number: 1,
+            deploying: false,
+            read_only: false,
+        }
+    }
+}
+
 /// The machine with its kernel booted, and the engine that runs it.
 pub struct Vm {
     machine: Machine,
