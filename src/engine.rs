@@ -64,9 +64,6 @@ pub enum EngineError {
     /// The name is not an engine.
     #[error("unknown engine `{0}` (expected `interp` or `jit`)")]
     UnknownEngine(String),
-    /// The engine exists by name but is not built into this binary.
-    #[error("the {0} engine is not available yet; use --engine=interp")]
-    Unavailable(EngineKind),
 }
 
 /// How the host wants the engine set up.

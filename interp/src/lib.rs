@@ -21,6 +21,7 @@
 //! Interrupts are taken at block boundaries; since only a CSR write, `mret`,
 //! `sret` or `wfi` can make one pending and enabled, and those all end a block,
 //! that is the same as checking before every instruction.
+#![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod exec;

@@ -29,6 +29,7 @@
 //! owns M-mode and handles its own traps, and *firmware*, where M-mode is the
 //! host: a trap that would enter M-mode stops the engine and is reported as an
 //! [`Exit::Trap`] for the host to service (SBI-style calls from the kernel).
+#![forbid(unsafe_code)]
 
 pub mod csr;
 pub mod devices;
