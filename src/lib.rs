@@ -34,6 +34,7 @@ pub mod chain;
 pub mod digest;
 pub mod elf;
 pub mod engine;
+pub mod fuzzing;
 pub mod run;
 pub mod runtime;
 pub mod trace;
