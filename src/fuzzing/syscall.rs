@@ -15,12 +15,15 @@ use avm_abi::layout;
 use avm_abi::syscall as sc;
 use avm_abi::types::{Type, Value};
 
-use super::chain::{in_memory, setup};
+use std::sync::OnceLock;
+
+use super::chain::in_memory;
 use super::{contract, EngineConfig, Source, VmPool};
+use crate::chain::keys::address_of;
 use crate::chain::keys::dev_key;
 use crate::chain::node::Included;
-use crate::chain::DEV_CHAIN_ID;
-use avm_state::{BlockHeader, Transaction};
+use crate::chain::{deploy_data, DEV_CHAIN_ID};
+use avm_state::{Address, BlockHeader, SignedTransaction, Transaction};
 
 /// Most records in a script.
 pub const MAX_RECORDS: usize = 12;
@@ -86,24 +89,55 @@ pub fn script(src: &mut Source<'_>, context: bool) -> Vec<u8> {
     out
 }
 
+/// The start of every case: `dave` deploys `hostile_syscall` and `storage`
+/// (a smaller setup than [`super::chain::setup`], so cases run fast).
+struct SmallSetup {
+    balances: Vec<(Address, u128)>,
+    txs: Vec<SignedTransaction>,
+    target: Address,
+    storage: Address,
+}
+
+fn small_setup() -> &'static SmallSetup {
+    static SETUP: OnceLock<SmallSetup> = OnceLock::new();
+    SETUP.get_or_init(|| {
+        let key = dev_key("dave");
+        let dave = address_of(&key);
+        let deploy = |nonce: u64, name: &str| {
+            let code = contract(name);
+            let data = deploy_data(&code.0, &[]);
+            Transaction { chain_id: DEV_CHAIN_ID, nonce, gas_limit: 50_000_000, to: None, value: 0, data }.sign(&key)
+        };
+        SmallSetup {
+            balances: vec![(dave, 1u128 << 100)],
+            txs: vec![deploy(0, "hostile_syscall"), deploy(1, "storage")],
+            target: Address::contract(&dave, 0),
+            storage: Address::contract(&dave, 1),
+        }
+    })
+}
+
 /// Run the oracle on fuzz input; `Err` says what went wrong.
 pub fn check_syscall(data: &[u8]) -> Result<(), String> {
+    run_syscall(data).map(|_| ())
+}
+
+/// [`check_syscall`], returning how the script's call ended (the same on
+/// both engines), so tests can see what the scripts reach.
+pub fn run_syscall(data: &[u8]) -> Result<avm_state::Status, String> {
     let mut src = Source::new(data);
     let gas_limit = 20_000 + u64::from(src.u32()) % 3_000_000;
     let script = script(&mut src, true);
-    let setup = setup();
-    let target = setup.contracts.iter().find(|c| c.name == "hostile_syscall").expect("deployed by the setup");
-    let storage = setup.contracts.iter().find(|c| c.name == "storage").expect("deployed by the setup");
+    let setup = small_setup();
     let run = contract("hostile_syscall").1.metadata.method("run").expect("hostile_syscall.run").clone();
     let set = contract("storage").1.metadata.method("set").expect("storage.set").clone();
     let key = dev_key("dave");
-    let nonce = setup.nonces.get(&crate::chain::keys::address_of(&key)).copied().unwrap_or(0);
     let tx = |nonce: u64, to, data, gas_limit| {
         Transaction { chain_id: DEV_CHAIN_ID, nonce, gas_limit, to: Some(to), value: 0, data }.sign(&key)
     };
     let txs = vec![
-        tx(nonce, target.address, run.call_data(&[Value::Bytes(Type::Bytes, script.clone())]), gas_limit),
-        tx(nonce + 1, storage.address, set.call_data(&[Value::Uint(Type::U64, 7)]), 1_000_000),
+        tx(2, setup.target, run.call_data(&[Value::Bytes(Type::Bytes, script.clone())]), gas_limit),
+        tx(3, setup.storage, set.call_data(&[Value::Uint(Type::U64, 7)]), 1_000_000),
     ];
     let explain = |e: String| format!("{e}\nscript {} gas {gas_limit}", avm_state::to_hex(&script));
     let mut first: Option<(Vec<BlockHeader>, Vec<Included>)> = None;
@@ -135,5 +169,8 @@ pub fn check_syscall(data: &[u8]) -> Result<(), String> {
             Some(_) => {}
         }
     }
-    Ok(())
+    match first.map(|f| f.1.into_iter().next()) {
+        Some(Some(Ok(r))) => Ok(r.status),
+        _ => Err("no receipt".into()),
+    }
 }
