@@ -540,10 +540,16 @@ impl Machine {
         };
         let base = tvec & !3;
         self.hart.pc = if tvec & 1 == 1 && interrupt { base.wrapping_add(4 * (cause & 0x3f)) } else { base };
-        // One flush covers both changes: the privilege, and MPP (which MPRV
-        // translations depend on).
         self.hart.privilege = target;
-        self.tlb.flush();
+        if (from, target) == (Privilege::User, Privilege::Supervisor) {
+            // MPP is untouched and MPRV only matters in M-mode: only the
+            // privilege changed, and the kernel's entries come back.
+            self.tlb.switch_bank();
+        } else {
+            // One flush covers both changes: the privilege, and MPP (which
+            // MPRV translations depend on).
+            self.tlb.flush();
+        }
     }
 
     /// `mret`: return from an M-mode trap. Illegal below M-mode.
@@ -584,9 +590,16 @@ impl Machine {
             c.mstatus |= mstatus::SIE;
         }
         self.hart.pc = c.sepc;
-        // Privilege and MPP/MPRV changed: one flush.
-        self.hart.privilege = to;
-        self.tlb.flush();
+        if (self.hart.privilege, to) == (Privilege::Supervisor, Privilege::User) {
+            // S to U: MPRV (cleared here) only matters in M-mode, so only
+            // the privilege changed, and the task's entries come back.
+            self.hart.privilege = to;
+            self.tlb.switch_bank();
+        } else {
+            // Privilege and MPP/MPRV changed: one flush.
+            self.hart.privilege = to;
+            self.tlb.flush();
+        }
         true
     }
 

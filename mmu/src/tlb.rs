@@ -13,9 +13,18 @@
 //! - the write side is filled only for plain pages (not code, not devices), so a
 //!   store hit never needs a check, and only once the walker has set the
 //!   PTE's D bit;
-//! - everything is flushed on `sfence.vma`, `satp` writes, privilege changes
-//!   and `mstatus` changes that affect translation (MPRV, MPP, SUM, MXR);
-//! - the write entry of a page is dropped when that page becomes a code page.
+//! - everything is flushed on `sfence.vma`, `satp` writes, changes to or
+//!   from M-mode and `mstatus` changes that affect translation (MPRV, MPP,
+//!   SUM, MXR);
+//! - a switch between U- and S-mode (a trap into the kernel, `sret` back)
+//!   *parks* the entries of the mode being left and brings back the ones it
+//!   parked when it last left the other mode ([`Tlb::switch_bank`]): U-mode
+//!   never sees an entry filled in S-mode, nor S-mode one filled in U-mode,
+//!   and a kernel that serves a system call does not make its task walk every
+//!   page again. Parked entries are as valid as active ones (nothing that
+//!   affects translation changed without a flush, which clears them too);
+//! - the write entry of a page is dropped when that page becomes a code page,
+//!   parked or not.
 //!
 //! Because both engines fill and flush the TLB through the same functions in
 //! the same instruction order, its contents are part of the state they agree
@@ -64,6 +73,12 @@ pub struct Tlb {
     /// XOR of [`entry_hash`] over the valid entries, kept up to date by
     /// every change: [`Tlb::digest`].
     sum: u64,
+    /// The entries of the other privilege mode (U or S), parked by
+    /// [`Tlb::switch_bank`] as `(side * TLB_ENTRIES + index, entry)`.
+    parked: Vec<(u16, TlbEntry)>,
+    /// An empty buffer for the next [`Tlb::switch_bank`] (no allocation per
+    /// switch).
+    spare: Vec<(u16, TlbEntry)>,
 }
 
 /// A 64-bit mix of one valid entry and its position (splitmix64's
@@ -85,6 +100,8 @@ impl Default for Tlb {
             fetch: [TlbEntry::default(); TLB_ENTRIES],
             filled: Vec::new(),
             sum: 0,
+            parked: Vec::new(),
+            spare: Vec::new(),
         }
     }
 }
@@ -113,10 +130,17 @@ impl Tlb {
 /// Equal entries. Every valid entry is listed in its TLB's `filled` (a fill
 /// of an empty entry records it; only a flush forgets it, and clears the
 /// entry too), so comparing the entries the two lists name compares them
-/// all: the crosscheck does this after every block.
+/// all: the crosscheck does this after every block. Parked entries are
+/// compared as sets.
 impl PartialEq for Tlb {
     fn eq(&self, other: &Tlb) -> bool {
+        let parked = |t: &Tlb| {
+            let mut p = t.parked.clone();
+            p.sort_unstable_by_key(|&(code, _)| code);
+            p
+        };
         self.filled.iter().chain(&other.filled).all(|&code| self.entry(code) == other.entry(code))
+            && (self.parked.is_empty() && other.parked.is_empty() || parked(self) == parked(other))
     }
 }
 
@@ -206,12 +230,43 @@ impl Tlb {
                 *e = TlbEntry::default();
             }
         } else {
-            for code in std::mem::take(&mut self.filled) {
+            let filled = std::mem::take(&mut self.filled);
+            for &code in &filled {
                 *self.entry_mut(code) = TlbEntry::default();
             }
+            // Keep the list's memory for the next fills.
+            self.filled = filled;
         }
         self.filled.clear();
         self.sum = 0;
+        self.parked.clear();
+    }
+
+    /// A switch between U- and S-mode: park the active entries (those of the
+    /// mode being left) and bring back the entries parked at the last switch
+    /// (those of the mode being entered), so that each mode only ever hits
+    /// entries it filled itself. Every other change of privilege flushes.
+    pub fn switch_bank(&mut self) {
+        let mut parking = std::mem::take(&mut self.spare);
+        parking.clear();
+        let mut filled = std::mem::take(&mut self.filled);
+        for &code in &filled {
+            let e = std::mem::take(self.entry_mut(code));
+            // A code listed twice was emptied the first time.
+            if e.tag != EMPTY_TAG {
+                parking.push((code, e));
+            }
+        }
+        filled.clear();
+        self.sum = 0;
+        let back = std::mem::replace(&mut self.parked, parking);
+        for &(code, e) in &back {
+            *self.entry_mut(code) = e;
+            filled.push(code);
+            self.sum ^= entry_hash(usize::from(code), e);
+        }
+        self.filled = filled;
+        self.spare = back;
     }
 
     /// A 64-bit digest of the valid entries, kept up to date incrementally:
@@ -231,6 +286,8 @@ impl Tlb {
                 *e = TlbEntry::default();
             }
         }
+        let write = TLB_ENTRIES as u16..2 * TLB_ENTRIES as u16;
+        self.parked.retain(|&(code, e)| !(write.contains(&code) && e.tag.wrapping_add(e.delta) == page));
     }
 }
 
@@ -280,6 +337,32 @@ mod tests {
         b.fill(Access::Read, 0x7000, 0x4000);
         b.fill(Access::Read, 0x7000, 0x3000);
         assert_eq!(a.digest(), b.digest(), "a refill replaces the entry's share");
+    }
+
+    #[test]
+    fn a_bank_switch_hides_the_other_modes_entries_until_it_returns() {
+        let mut tlb = Tlb::default();
+        tlb.fill(Access::Fetch, 0x1_0000, 0x5000);
+        tlb.fill(Access::Write, 0x2_0000, 0x6000);
+        let user = tlb.clone();
+        tlb.switch_bank();
+        assert_eq!(tlb.digest(), 0, "the kernel sees no user entry");
+        assert!(tlb.lookup(Access::Fetch, 0x1_0000, 4).is_none());
+        tlb.fill(Access::Read, 0x8000_0000, 0);
+        let kernel_digest = tlb.digest();
+        tlb.switch_bank();
+        assert!(tlb.lookup(Access::Read, 0x8000_0000, 4).is_none(), "the task sees no kernel entry");
+        assert_eq!(tlb.lookup(Access::Fetch, 0x1_0004, 4), Some(0x5004));
+        assert_eq!(tlb.digest(), user.digest());
+        tlb.drop_writes_to(0x6000);
+        tlb.switch_bank();
+        assert_eq!(tlb.digest(), kernel_digest);
+        tlb.switch_bank();
+        assert!(tlb.lookup(Access::Write, 0x2_0000, 4).is_none(), "a code page's write entry stays dropped");
+        tlb.switch_bank();
+        tlb.flush();
+        tlb.switch_bank();
+        assert_eq!(tlb, Tlb::default(), "a flush clears parked entries too");
     }
 
     #[test]
