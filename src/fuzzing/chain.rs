@@ -236,7 +236,7 @@ pub fn generate(data: &[u8]) -> Case {
             }
             12 => {
                 // Broken code: garbage, or a bundled ELF cut short or damaged.
-                let c = contract(*src.pick(&["simple", "storage"]));
+                let c = contract(src.pick::<&str>(&["simple", "storage"]));
                 let mut elf = c.0.clone();
                 let how = src.u8() % 3;
                 match how {

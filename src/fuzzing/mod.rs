@@ -36,9 +36,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::runtime::{kernel_elf_path, CodeImage, Vm};
 
+/// A bundled contract's ELF and its code image.
+pub type Compiled = Arc<(Vec<u8>, CodeImage)>;
+
 /// A bundled contract's ELF and its code image, loaded once per process.
-pub fn contract(name: &str) -> Arc<(Vec<u8>, CodeImage)> {
-    static CACHE: OnceLock<Mutex<BTreeMap<String, Arc<(Vec<u8>, CodeImage)>>>> = OnceLock::new();
+pub fn contract(name: &str) -> Compiled {
+    static CACHE: OnceLock<Mutex<BTreeMap<String, Compiled>>> = OnceLock::new();
     let mut cache = CACHE.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
     cache
         .entry(name.to_string())

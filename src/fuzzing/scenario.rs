@@ -57,7 +57,7 @@ fn value(src: &mut Source<'_>, depth: u32) -> String {
 
 fn target(src: &mut Source<'_>) -> String {
     let alias = *src.pick(&["t", "u", "alice", ""]);
-    let c = contract(*src.pick(&CONTRACTS[..7]));
+    let c = contract(src.pick::<&str>(&CONTRACTS[..7]));
     let method = match src.u8() % 8 {
         0 => "nope".to_string(),
         _ => src.pick(&c.1.metadata.methods).name.clone(),
@@ -73,7 +73,7 @@ fn target(src: &mut Source<'_>) -> String {
 /// whose steps really run, otherwise anything (often not even valid TOML).
 pub fn generate(data: &[u8]) -> String {
     let mut src = Source::new(data);
-    if src.u8() % 4 == 0 {
+    if src.u8().is_multiple_of(4) {
         wild(&mut src)
     } else {
         sane(&mut src)
@@ -83,7 +83,7 @@ pub fn generate(data: &[u8]) -> String {
 /// An argument of ABI type `ty` as TOML, the way a scenario writes it (and
 /// now and then not).
 fn arg(ty: &Type, src: &mut Source<'_>, aliases: &[String]) -> String {
-    if src.u8() % 16 == 0 {
+    if src.u8().is_multiple_of(16) {
         return value(src, 1);
     }
     match ty {
@@ -102,7 +102,7 @@ fn arg(ty: &Type, src: &mut Source<'_>, aliases: &[String]) -> String {
         Type::Bytes => format!("\"0x{}\"", hex(&src.bytes(40))),
         Type::String => format!("\"{}\"", src.bytes(12).iter().map(|b| char::from(b'a' + b % 26)).collect::<String>()),
         Type::FixedBytes(n) => {
-            let n = if src.u8() % 8 == 0 { src.below(70) } else { *n };
+            let n = if src.u8().is_multiple_of(8) { src.below(70) } else { *n };
             format!("\"0x{}\"", hex(&(0..n).map(|_| src.u8()).collect::<Vec<_>>()))
         }
         Type::Tuple(ts) => {
@@ -130,13 +130,13 @@ fn args(method: &avm_abi::types::Method, src: &mut Source<'_>, aliases: &[String
 
 fn expect(src: &mut Source<'_>, kind: &str) -> String {
     let mut items = Vec::new();
-    if src.u8() % 2 == 0 {
+    if src.u8().is_multiple_of(2) {
         items.push(format!("status = \"{}\"", src.pick(&STATUSES[..4])));
     }
-    if kind == "call" && src.u8() % 4 == 0 {
+    if kind == "call" && src.u8().is_multiple_of(4) {
         items.push(format!("returns = {}", value(src, 1)));
     }
-    if src.u8() % 4 == 0 {
+    if src.u8().is_multiple_of(4) {
         items.push(format!("events = [[\"Transfer\", \"alice\", \"bob\", {}]]", value(src, 1)));
     }
     format!("expect = {{ {} }}\n", items.join(", "))
@@ -150,7 +150,7 @@ fn sane(src: &mut Source<'_>) -> String {
         out.push_str("[[step]]\n");
         let from = *src.pick(&["alice", "alice", "bob", "carol"]);
         match src.u8() % 8 {
-            0..=2 if deployed.len() < 3 || src.u8() % 4 == 0 => {
+            0..=2 if deployed.len() < 3 || src.u8().is_multiple_of(4) => {
                 let name = *src.pick(&CONTRACTS[..7]);
                 let alias = format!("c{i}");
                 let c = contract(name);
@@ -159,7 +159,7 @@ fn sane(src: &mut Source<'_>) -> String {
                     let aliases: Vec<String> = deployed.iter().map(|d| d.0.clone()).collect();
                     let _ = writeln!(out, "args = {}", args(init, src, &aliases));
                 }
-                if src.u8() % 4 == 0 {
+                if src.u8().is_multiple_of(4) {
                     out.push_str(&expect(src, "deploy"));
                 }
                 deployed.push((alias, name));
@@ -168,7 +168,7 @@ fn sane(src: &mut Source<'_>) -> String {
                 let (alias, name) = src.pick(&deployed).clone();
                 let c = contract(name);
                 let m = src.pick(&c.1.metadata.methods).clone();
-                let view = src.u8() % 3 == 0;
+                let view = src.u8().is_multiple_of(3);
                 let aliases: Vec<String> = deployed.iter().map(|d| d.0.clone()).collect();
                 if view {
                     let _ = writeln!(out, "view = \"{alias}.{}\"\nargs = {}", m.name, args(&m, src, &aliases));
@@ -179,15 +179,15 @@ fn sane(src: &mut Source<'_>) -> String {
                         m.name,
                         args(&m, src, &aliases)
                     );
-                    if src.u8() % 8 == 0 {
+                    if src.u8().is_multiple_of(8) {
                         let _ = writeln!(out, "value = {}", src.u8());
                     }
-                    if src.u8() % 8 == 0 {
+                    if src.u8().is_multiple_of(8) {
                         let _ = writeln!(out, "gas_limit = {}", src.u32());
                     }
                 }
-                if src.u8() % 2 == 0 {
-                    out.push_str(&expect(src, if view { "call" } else { "call" }));
+                if src.u8().is_multiple_of(2) {
+                    out.push_str(&expect(src, "call"));
                 }
             }
             0..=3 => {
@@ -213,7 +213,7 @@ fn sane(src: &mut Source<'_>) -> String {
 
 fn wild(src: &mut Source<'_>) -> String {
     let mut out = String::new();
-    if src.u8() % 8 != 0 {
+    if !src.u8().is_multiple_of(8) {
         out.push_str("[accounts]\n");
         for _ in 0..src.below(4) {
             let _ = writeln!(out, "{} = {}", src.pick(&NAMES), value(src, 0));
@@ -248,9 +248,9 @@ fn wild(src: &mut Source<'_>) -> String {
                     let items: Vec<String> = (0..src.below(4))
                         .map(|_| {
                             let k = *src.pick(&EXPECTS);
-                            let v = if k == "status" && src.u8() % 4 != 0 {
+                            let v = if k == "status" && !src.u8().is_multiple_of(4) {
                                 format!("\"{}\"", src.pick(&STATUSES))
-                            } else if k == "events" && src.u8() % 2 == 0 {
+                            } else if k == "events" && src.u8().is_multiple_of(2) {
                                 format!("[[\"Transfer\", \"alice\", \"bob\", {}]]", value(src, 1))
                             } else {
                                 value(src, 0)
@@ -266,7 +266,7 @@ fn wild(src: &mut Source<'_>) -> String {
         }
     }
     // Damage: a few bytes anywhere (at a char boundary).
-    if src.u8() % 8 == 0 && !out.is_empty() {
+    if src.u8().is_multiple_of(8) && !out.is_empty() {
         let mut at = src.below(out.len());
         while !out.is_char_boundary(at) {
             at -= 1;
