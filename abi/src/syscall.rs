@@ -16,8 +16,9 @@
 
 /// `INPUT_LEN() -> a0 = length of the call data`.
 pub const INPUT_LEN: u32 = 1;
-/// `INPUT(ptr, cap) -> a0 = bytes copied`: copies the call data (selector
-/// included) to `ptr`, at most `cap` bytes.
+/// `INPUT(ptr, cap) -> a0 = bytes copied, a1 = length of the call data`:
+/// copies the call data (selector included) to `ptr`, at most `cap` bytes
+/// (so a large enough buffer needs no [`INPUT_LEN`] first).
 pub const INPUT: u32 = 2;
 /// `CONTEXT(ptr)`: writes a [`crate::layout::Context`] record
 /// ([`crate::layout::CONTEXT_SIZE`] bytes) to `ptr`.

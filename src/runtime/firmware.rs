@@ -340,10 +340,12 @@ impl<'a, W: World> Session<'a, W> {
                 let src = if number == sc::INPUT { &frame.input } else { &frame.last_return };
                 let n = src.len().min(a[1] as usize);
                 let bytes = src[..n].to_vec();
+                // INPUT also says how long the whole data is (a1).
+                let whole = if number == sc::INPUT { src.len() as u32 } else { 0 };
                 if !self.charge(gas::COPY_WORD * gas::words(n as u64)) {
                     return Err(Abort::OutOfGas);
                 }
-                write_user(m, a[0], &bytes).map(|()| [n as u32, 0, 0, 0]).unwrap_or_else(fault)
+                write_user(m, a[0], &bytes).map(|()| [n as u32, whole, 0, 0]).unwrap_or_else(fault)
             }
             sc::CONTEXT => {
                 let ctx = Context {

@@ -46,13 +46,23 @@ fn unreachable_end() -> ! {
     loop {}
 }
 
+/// Call data up to this many bytes (most calls) takes one syscall.
+const FIRST_READ: u32 = 256;
+
 /// The call data, selector included.
 pub fn input() -> Vec<u8> {
-    let (len, _) = syscall(sc::INPUT_LEN, 0, 0, 0, 0);
-    let mut buf = Vec::with_capacity(len as usize);
-    let (copied, _) = syscall(sc::INPUT, addr(buf.as_mut_ptr()), len, 0, 0);
-    // SAFETY: the kernel wrote `copied` <= len bytes into the buffer.
-    unsafe { buf.set_len(copied.min(len) as usize) };
+    let mut buf = Vec::with_capacity(FIRST_READ as usize);
+    let (mut copied, len) = syscall(sc::INPUT, addr(buf.as_mut_ptr()), FIRST_READ, 0, 0);
+    let mut cap = FIRST_READ;
+    if len > copied {
+        // Longer than the first read: read it all again into a buffer
+        // that holds it.
+        buf = Vec::with_capacity(len as usize);
+        cap = len;
+        copied = syscall(sc::INPUT, addr(buf.as_mut_ptr()), cap, 0, 0).0;
+    }
+    // SAFETY: the kernel wrote `copied` <= cap bytes into the buffer.
+    unsafe { buf.set_len(copied.min(cap) as usize) };
     buf
 }
 
