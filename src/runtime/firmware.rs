@@ -142,7 +142,7 @@ impl<'a, W: World> Session<'a, W> {
         }
     }
 
-    /// A frame for a call (the checkpoint is opened by [`Session::enter`]).
+    /// A frame for a call (the checkpoint is opened by [`Session::open`]).
     pub fn frame(
         caller: Address,
         this: Address,
