@@ -45,6 +45,26 @@ fn balance(chain: &mut Chain, token: Address, who: Address) -> u128 {
     chain.view(token, "balanceOf", &[addrv(who)]).uint()
 }
 
+/// Two tokens at `A` and `B` and a DEX over them at `DEX`, with `approvers`
+/// having approved the DEX to spend both tokens without limit.
+fn dex_pool(approvers: &[Address]) -> Chain {
+    let mut chain = Chain::new();
+    token(&mut chain, A, 1_000_000_000);
+    token(&mut chain, B, 1_000_000_000);
+    chain.deploy("dex", DEX, ALICE, &[addrv(A), addrv(B)]);
+    for t in [A, B] {
+        for who in approvers {
+            chain.call(*who, t, "approve", &[addrv(DEX), u128v(u128::MAX)]).ok();
+        }
+    }
+    chain
+}
+
+/// Where the DEX tests put the two tokens and the pool.
+const A: Address = addr(10);
+const B: Address = addr(11);
+const DEX: Address = addr(12);
+
 #[test]
 fn erc20_init_sets_metadata_and_mints_to_deployer() {
     let mut chain = Chain::new();
@@ -199,19 +219,10 @@ fn reserves(chain: &mut Chain, dex: Address) -> (u128, u128) {
 
 #[test]
 fn dex_liquidity_swaps_and_removal() {
-    const A: Address = addr(10);
-    const B: Address = addr(11);
-    const DEX: Address = addr(12);
-    let mut chain = Chain::new();
-    token(&mut chain, A, 1_000_000_000);
-    token(&mut chain, B, 1_000_000_000);
-    chain.deploy("dex", DEX, ALICE, &[addrv(A), addrv(B)]);
+    let mut chain = dex_pool(&[ALICE, BOB]);
     assert_eq!(chain.view(DEX, "tokens", &[]).ok(), &Value::Tuple(vec![addrv(A), addrv(B)]));
     for t in [A, B] {
         chain.call(ALICE, t, "transfer", &[addrv(BOB), u128v(10_000_000)]).ok();
-        for who in [ALICE, BOB] {
-            chain.call(who, t, "approve", &[addrv(DEX), u128v(u128::MAX)]).ok();
-        }
     }
 
     // First deposit: shares = floor(sqrt(a * b)).
@@ -560,16 +571,7 @@ fn starting_a_call_stays_within_budget() {
 /// the same gas as with plenty; every engine stops at the same instruction.
 #[test]
 fn dex_swap_under_every_gas_limit() {
-    const A: Address = addr(10);
-    const B: Address = addr(11);
-    const DEX: Address = addr(12);
-    let mut chain = Chain::new();
-    token(&mut chain, A, 1_000_000_000);
-    token(&mut chain, B, 1_000_000_000);
-    chain.deploy("dex", DEX, ALICE, &[addrv(A), addrv(B)]);
-    for t in [A, B] {
-        chain.call(ALICE, t, "approve", &[addrv(DEX), u128v(u128::MAX)]).ok();
-    }
+    let mut chain = dex_pool(&[ALICE]);
     chain.call(ALICE, DEX, "addLiquidity", &[u128v(1_000_000), u128v(1_000_000)]).ok();
     let root = chain.root();
     let swap = [addrv(A), u128v(1_000), u128v(0)];
