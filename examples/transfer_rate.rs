@@ -34,6 +34,7 @@ fn main() -> Result<(), String> {
     for m in msgs.iter().take(2000) {
         vm.execute(&mut state, m);
     }
+    let before = vm.engine().counters();
     let start = Instant::now();
     let insns: u64 = msgs.iter().map(|m| vm.execute(&mut state, m).instructions).sum();
     let secs = start.elapsed().as_secs_f64();
@@ -44,5 +45,11 @@ fn main() -> Result<(), String> {
         insns / n,
         insns as f64 / secs / 1e6
     );
+    // What the engine did per transfer (the JIT's tiers, fallbacks, exits).
+    if std::env::var_os("AVM_COUNTERS").is_some() {
+        for ((name, after), (_, was)) in vm.engine().counters().into_iter().zip(before) {
+            println!("  {name:>28}: {:>10.2} per transfer", (after - was) as f64 / n as f64);
+        }
+    }
     Ok(())
 }

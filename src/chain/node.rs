@@ -124,13 +124,29 @@ impl Chain {
     /// Execute `txs` as the next block and commit it (to the store, if any).
     /// Returns one result per transaction: a receipt, or why it was left out.
     pub fn produce_block(&mut self, txs: Vec<SignedTransaction>) -> Result<(BlockHeader, Vec<Included>), ChainError> {
-        let number = self.next_number();
         let senders = recover_senders_parallel(&txs);
+        self.produce_block_recovered(txs, senders)
+    }
+
+    /// [`Chain::produce_block`] with the senders already recovered, one per
+    /// transaction in order (as a node's transaction pool does when it admits
+    /// a transaction): what is left of block production once signatures are
+    /// checked. A sender that is `Err` leaves its transaction out with that
+    /// error; a transaction past the end of the list has its sender
+    /// recovered here.
+    pub fn produce_block_recovered(
+        &mut self,
+        txs: Vec<SignedTransaction>,
+        senders: Vec<Result<Address, TxError>>,
+    ) -> Result<(BlockHeader, Vec<Included>), ChainError> {
+        let number = self.next_number();
+        let mut senders = senders.into_iter();
         let mut included = Vec::new();
         let mut receipts = Vec::new();
         let mut results = Vec::with_capacity(txs.len());
         let mut gas_used = 0u64;
-        for (stx, sender) in txs.into_iter().zip(senders) {
+        for stx in txs {
+            let sender = senders.next().unwrap_or_else(|| stx.recover_sender());
             let checked = sender.and_then(|s| {
                 stx.tx
                     .validate_at_price(&self.state, self.chain_id, &s, BLOCK_GAS_LIMIT - gas_used, self.gas_price)

@@ -96,10 +96,13 @@ impl Address {
     /// uncompressed point without its `0x04` prefix (the Ethereum rule).
     pub fn from_public_key(key: &VerifyingKey) -> Address {
         let point = key.to_encoded_point(false);
-        let bytes = point.as_bytes();
-        // An uncompressed point is 65 bytes: 0x04 ‖ x ‖ y.
-        let hash = keccak256(bytes.get(1..).unwrap_or_default());
-        Address::from_hash(&hash)
+        Address::from_uncompressed_key(point.as_bytes())
+    }
+
+    /// The address of a public key in its uncompressed SEC1 encoding,
+    /// `0x04 ‖ x ‖ y` (65 bytes): keccak-256 of `x ‖ y`, last 20 bytes.
+    pub fn from_uncompressed_key(sec1: &[u8]) -> Address {
+        Address::from_hash(&keccak256(sec1.get(1..).unwrap_or_default()))
     }
 
     /// The address of a contract created by `sender` when its nonce was `nonce`: the last 20
