@@ -81,6 +81,12 @@ impl Chain {
 
     /// Create a new persistent chain in `dir` with a genesis block.
     pub fn create(dir: &Path, engine: EngineKind, balances: &[(Address, u128)]) -> Result<Chain, ChainError> {
+        Chain::create_with(dir, Vm::new(engine)?, balances)
+    }
+
+    /// [`Chain::create`] on a VM that is already booted (a VM carries no
+    /// chain state between calls, only its engine's code caches).
+    pub fn create_with(dir: &Path, vm: Vm, balances: &[(Address, u128)]) -> Result<Chain, ChainError> {
         let mut store = Store::open(dir)?;
         if store.latest_header()?.is_some() {
             return Err(ChainError::Exists(dir.display().to_string()));
@@ -88,32 +94,23 @@ impl Chain {
         let mut state = genesis_state(balances);
         let head = BlockHeader::genesis(state_root(&state), BLOCK_GAS_LIMIT);
         store.commit_block(&Block { header: head.clone(), transactions: Vec::new() }, &[], &mut state)?;
-        Ok(Chain {
-            state,
-            vm: Vm::new(engine)?,
-            store: Some(store),
-            head,
-            chain_id: DEV_CHAIN_ID,
-            gas_price: avm_state::GAS_PRICE,
-        })
+        Ok(Chain { state, vm, store: Some(store), head, chain_id: DEV_CHAIN_ID, gas_price: avm_state::GAS_PRICE })
     }
 
     /// Open the persistent chain in `dir`.
     pub fn open(dir: &Path, engine: EngineKind) -> Result<Chain, ChainError> {
+        Chain::open_with(dir, Vm::new(engine)?)
+    }
+
+    /// [`Chain::open`] on a VM that is already booted.
+    pub fn open_with(dir: &Path, vm: Vm) -> Result<Chain, ChainError> {
         if !dir.join(avm_state::DB_FILE).is_file() {
             return Err(ChainError::NoChain(dir.display().to_string()));
         }
         let store = Store::open(dir)?;
         let head = store.latest_header()?.ok_or_else(|| ChainError::NoChain(dir.display().to_string()))?;
         let state = store.load_state()?;
-        Ok(Chain {
-            state,
-            vm: Vm::new(engine)?,
-            store: Some(store),
-            head,
-            chain_id: DEV_CHAIN_ID,
-            gas_price: avm_state::GAS_PRICE,
-        })
+        Ok(Chain { state, vm, store: Some(store), head, chain_id: DEV_CHAIN_ID, gas_price: avm_state::GAS_PRICE })
     }
 
     /// Number of the block the next transactions go into.

@@ -36,7 +36,6 @@ use super::{contract, syscall, EngineConfig, Source, TempDir, VmPool};
 use crate::chain::keys::{address_of, dev_key};
 use crate::chain::node::Included;
 use crate::chain::{deploy_data, Chain, BLOCK_GAS_LIMIT, DEV_CHAIN_ID};
-use crate::engine::EngineKind;
 use crate::runtime::Vm;
 
 /// Most transactions a case generates.
@@ -340,54 +339,101 @@ struct Run {
     results: Vec<Included>,
 }
 
-fn run_in_memory(config: EngineConfig, case: &Case) -> Result<Run, String> {
-    let setup = setup();
-    let pool = VmPool::global();
-    let mut chain = in_memory(pool.take(config), &setup.balances);
-    let mut headers = Vec::new();
-    let (h, setup_results) = chain.produce_block(setup.txs.clone()).map_err(|e| format!("{config:?}: {e}"))?;
+/// The chain right after the setup block, on one engine configuration.
+#[derive(Clone)]
+struct AfterSetup {
+    state: State,
+    head: BlockHeader,
+}
+
+thread_local! {
+    /// [`AfterSetup`] per configuration. The setup block runs for real once
+    /// per process and configuration (so the first case still compares its
+    /// receipts and header between engines); every later case starts from a
+    /// copy of the state it left, which is what the chain would hold.
+    static AFTER_SETUP: std::cell::RefCell<Vec<(EngineConfig, AfterSetup)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// A store holding the genesis and setup blocks, copied for each split run.
+    static SETUP_STORE: std::cell::RefCell<Option<TempDir>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Run the setup block on `chain` (fresh, on `config`'s VM), or start it
+/// from the state a previous run left.
+fn set_up(chain: &mut Chain, config: EngineConfig) -> Result<BlockHeader, String> {
+    if let Some(after) = AFTER_SETUP.with(|a| a.borrow().iter().find(|(c, _)| *c == config).map(|(_, a)| a.clone())) {
+        chain.state = after.state;
+        chain.head = after.head.clone();
+        return Ok(after.head);
+    }
+    let (h, setup_results) = chain.produce_block(setup().txs.clone()).map_err(|e| format!("{config:?}: {e}"))?;
     if let Some((i, r)) =
         setup_results.iter().enumerate().find(|(_, r)| !r.as_ref().is_ok_and(|r| r.status.is_success()))
     {
         return Err(format!("{config:?}: setup transaction {i} failed: {r:?}"));
     }
-    headers.push(h);
-    let (h, results) = chain.produce_block(case.txs.clone()).map_err(|e| format!("{config:?}: {e}"))?;
-    headers.push(h);
+    let after = AfterSetup { state: chain.state.clone(), head: h.clone() };
+    AFTER_SETUP.with(|a| a.borrow_mut().push((config, after)));
+    Ok(h)
+}
+
+fn run_in_memory(config: EngineConfig, case: &Case) -> Result<Run, String> {
+    let setup = setup();
+    let pool = VmPool::global();
+    let mut chain = in_memory(pool.take(config), &setup.balances);
+    let mut headers = vec![set_up(&mut chain, config)?];
+    let result = chain.produce_block(case.txs.clone()).map_err(|e| format!("{config:?}: {e}"));
     pool.give(config, chain.vm);
+    let (h, results) = result?;
+    headers.push(h);
     Ok(Run { headers, results })
 }
 
+/// A data dir holding the genesis and setup blocks: made once per process
+/// (on the interpreter), then copied.
+fn setup_store(dir: &TempDir, vm: Vm) -> Result<Vm, String> {
+    let file = |d: &TempDir| d.0.join(avm_state::DB_FILE);
+    let made = SETUP_STORE.with(|s| s.borrow().as_ref().map(file));
+    if let Some(template) = made {
+        std::fs::copy(&template, file(dir)).map_err(|e| format!("copy the setup store: {e}"))?;
+        return Ok(vm);
+    }
+    let template = TempDir::new("setup-store");
+    let mut chain = Chain::create_with(&template.0, vm, &setup().balances).map_err(|e| format!("create: {e}"))?;
+    chain.produce_block(setup().txs.clone()).map_err(|e| format!("setup block: {e}"))?;
+    let Chain { vm, store, .. } = chain;
+    drop(store);
+    std::fs::copy(file(&template), file(dir)).map_err(|e| format!("copy the setup store: {e}"))?;
+    SETUP_STORE.with(|s| *s.borrow_mut() = Some(template));
+    Ok(vm)
+}
+
 fn run_split(case: &Case) -> Result<(Vec<Included>, [u8; 32]), String> {
-    let setup = setup();
     let config = case.split_engine;
     let pool = VmPool::global();
     let dir = TempDir::new("chain");
-    let mut chain = Chain::create(&dir.0, EngineKind::Interp, &setup.balances).map_err(|e| format!("create: {e}"))?;
-    chain.vm = pool.take(config);
-    chain.produce_block(setup.txs.clone()).map_err(|e| format!("setup block: {e}"))?;
+    let mut vm = setup_store(&dir, pool.take(config))?;
     let mut results = Vec::new();
     let mut start = 0;
+    let mut head: Option<BlockHeader> = None;
     for end in case.cuts.iter().copied().chain([case.txs.len()]) {
-        // Close the store and open it again: the head, and the state it
-        // commits to, must come back exactly.
-        let head = chain.head.clone();
-        let Chain { vm, store, .. } = chain;
-        drop(store);
-        chain = Chain::open(&dir.0, EngineKind::Interp).map_err(|e| format!("reopen: {e}"))?;
-        chain.vm = vm;
-        if chain.head != head {
+        // Open the store (again): the head, and the state it commits to,
+        // must come back exactly.
+        let mut chain = Chain::open_with(&dir.0, vm).map_err(|e| format!("reopen: {e}"))?;
+        if head.as_ref().is_some_and(|h| *h != chain.head) {
             return Err(format!("the reopened head differs:\n{head:?}\n{:?}", chain.head));
         }
-        if state_root(&chain.state) != head.state_root {
-            return Err(format!("the reopened state does not hash to block {}'s state root", head.number));
+        if state_root(&chain.state) != chain.head.state_root {
+            return Err(format!("the reopened state does not hash to block {}'s state root", chain.head.number));
         }
-        let (_, r) = chain.produce_block(case.txs[start..end].to_vec()).map_err(|e| format!("block: {e}"))?;
-        results.extend(r);
+        let block = chain.produce_block(case.txs[start..end].to_vec()).map_err(|e| format!("block: {e}"));
+        let Chain { vm: kept, store, head: new_head, .. } = chain;
+        drop(store);
+        vm = kept;
+        results.extend(block?.1);
+        head = Some(new_head);
         start = end;
     }
-    let root = chain.head.state_root;
-    pool.give(config, chain.vm);
+    pool.give(config, vm);
+    let root = head.map(|h| h.state_root).ok_or("no block was made")?;
     Ok((results, root))
 }
 
