@@ -14,8 +14,8 @@
 use std::path::Path;
 
 use avm_state::{
-    receipts_root, recover_senders_parallel, state_root, tx_root, Address, Block, BlockHeader, Receipt,
-    SignedTransaction, State, Store, StoreError, TxError,
+    receipts_root, recover_senders_parallel, tx_root, Address, Block, BlockHeader, Receipt, SignedTransaction, State,
+    Store, StoreError, TxError,
 };
 
 use super::executor::{apply_transaction, view, BlockEnv};
@@ -67,8 +67,8 @@ pub struct Chain {
 impl Chain {
     /// A fresh in-memory chain whose genesis gives these balances.
     pub fn in_memory(engine: EngineKind, balances: &[(Address, u128)]) -> Result<Chain, ChainError> {
-        let state = genesis_state(balances);
-        let head = BlockHeader::genesis(state_root(&state), BLOCK_GAS_LIMIT);
+        let mut state = genesis_state(balances);
+        let head = BlockHeader::genesis(state.root(), BLOCK_GAS_LIMIT);
         Ok(Chain {
             state,
             vm: Vm::new(engine)?,
@@ -92,7 +92,7 @@ impl Chain {
             return Err(ChainError::Exists(dir.display().to_string()));
         }
         let mut state = genesis_state(balances);
-        let head = BlockHeader::genesis(state_root(&state), BLOCK_GAS_LIMIT);
+        let head = BlockHeader::genesis(state.root(), BLOCK_GAS_LIMIT);
         store.commit_block(&Block { header: head.clone(), transactions: Vec::new() }, &[], &mut state)?;
         Ok(Chain { state, vm, store: Some(store), head, chain_id: DEV_CHAIN_ID, gas_price: avm_state::GAS_PRICE })
     }
@@ -172,7 +172,7 @@ impl Chain {
         let header = BlockHeader {
             number,
             parent_hash: self.head.hash(),
-            state_root: state_root(&self.state),
+            state_root: self.state.root(),
             receipts_root: receipts_root(&receipts),
             tx_root: tx_root(&included),
             gas_used,

@@ -329,7 +329,7 @@ pub(crate) fn in_memory(vm: Vm, balances: &[(Address, u128)]) -> Chain {
     for (a, b) in balances {
         state.set_balance(a, *b);
     }
-    let head = BlockHeader::genesis(state_root(&state), BLOCK_GAS_LIMIT);
+    let head = BlockHeader::genesis(state.root(), BLOCK_GAS_LIMIT);
     Chain { state, vm, store: None, head, chain_id: DEV_CHAIN_ID, gas_price: GAS_PRICE }
 }
 

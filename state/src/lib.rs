@@ -43,16 +43,24 @@
 //!
 //! ## The roots
 //!
-//! One binary keccak Merkle tree shape ([`root`]) commits to everything: leaves hashed with a
-//! `0x00` prefix, internal nodes with `0x01`, an odd node promoted, the empty tree's root 32
-//! zero bytes. The **state root** has one leaf per account in address order, `address ‖
-//! balance ‖ nonce ‖ code hash ‖ storage root`, and each storage root has one leaf per slot
-//! in key order, `len(key) ‖ key ‖ len(value) ‖ value`. The **receipts root** and the **tx
-//! root** have one leaf per encoded receipt or transaction in block order. A binary tree over
-//! sorted leaves is far simpler than Ethereum's Patricia trie; it gives up cheap incremental
-//! updates and exclusion proofs, which a teaching VM does not need, and it is recomputed
-//! from scratch (about one keccak per account and slot, fine at 100k accounts).
+//! One hashing rule ([`root`]) commits to everything: leaves hashed with a `0x00` prefix,
+//! internal nodes with `0x01`, the empty tree's root 32 zero bytes. The **state root** is a
+//! binary Merkle trie ([`trie`]) with one leaf per account at path `keccak256(address)`,
+//! `address ‖ balance ‖ nonce ‖ code hash ‖ storage root`, and each storage root is the same
+//! kind of trie with one leaf per slot at path `keccak256(key)`, `len(key) ‖ key ‖
+//! len(value) ‖ value`. The **receipts root** and the **tx root** are plain binary Merkle
+//! trees with one leaf per encoded receipt or transaction in block order.
 //!
+//! Why a trie for the state: a block's state root must cost what the block changed, not
+//! what the chain holds. The first version hashed sorted leaves from scratch (about two
+//! keccaks per account and slot); at a thousand transfers per block each block adds a
+//! thousand slots, so after a few hundred blocks the root alone took longer than executing
+//! the block. [`State::root`] keeps the tries up to date from the accounts and slots
+//! written since its last call (about `log2(n)` keccaks per change); [`state_root`]
+//! computes the same value from scratch and the tests hold the two equal. Unlike Ethereum's
+//! hexary Patricia trie there are no extension nodes: a lone entry sits as high as it can,
+//! and a fork is only ever a plain two-way node.
+
 //! ## The store
 //!
 //! [`Store`] keeps headers, bodies, receipts, accounts, code, storage and a small `meta`
@@ -71,6 +79,7 @@ pub mod journal;
 mod receipt;
 pub mod root;
 mod store;
+pub mod trie;
 mod tx;
 
 pub use account::{Account, State, StateError, MAX_STORAGE_KEY, MAX_STORAGE_VALUE};

@@ -1,5 +1,6 @@
 //! Accounts and the world state.
 
+mod roots;
 mod state;
 
 pub use state::{State, StateError, MAX_STORAGE_KEY, MAX_STORAGE_VALUE};
