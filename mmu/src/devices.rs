@@ -72,14 +72,6 @@ pub struct Htif {
 }
 
 impl Htif {
-    /// True if the physical range `[paddr, paddr+len)` touches `tohost`.
-    pub fn touches_tohost(&self, paddr: u32, len: u32) -> bool {
-        match self.tohost {
-            Some(t) => overlaps(paddr, len, t, 8),
-            None => false,
-        }
-    }
-
     /// True if the physical range `[paddr, paddr+len)` touches the high word
     /// of `tohost`: the store that makes a command run.
     pub fn touches_tohost_high(&self, paddr: u32, len: u32) -> bool {

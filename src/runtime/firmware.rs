@@ -475,7 +475,14 @@ fn read_address(m: &Machine, va: u32) -> Result<Address, BadAddress> {
 /// The message of a fault reported by the kernel.
 pub fn describe_fault(code: u32, detail: u32, addr: u32) -> String {
     match Fault::from_code(code) {
-        Some(Fault::Trap) => format!("{} at address {addr:#x}", trap_name(detail)),
+        // `stval` holds what the trap is about: the faulting address for
+        // memory traps, the instruction's bits for an illegal instruction,
+        // the pc for a breakpoint.
+        Some(Fault::Trap) => match detail {
+            2 => format!("illegal instruction (bits {addr:#010x})"),
+            3 => format!("breakpoint at pc {addr:#x}"),
+            _ => format!("{} at address {addr:#x}", trap_name(detail)),
+        },
         Some(Fault::BadPointer) => {
             format!("bad pointer {addr:#x} passed to syscall {}", sc::name(detail))
         }
