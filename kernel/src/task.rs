@@ -5,6 +5,8 @@
 //! (`CALL_EXIT`) and release every frame the call used. It is re-entered
 //! recursively for nested calls (see [`crate::syscall`]).
 
+use core::mem::MaybeUninit;
+
 use avm_abi::host as call;
 use avm_abi::layout::{self, Segment, MAX_SEGMENTS, PAGE_SIZE};
 use avm_abi::status::{Fault, Outcome, OK};
@@ -32,7 +34,9 @@ pub struct Task {
     pub space: AddressSpace,
     /// Its registers while the kernel runs.
     pub frame: TrapFrame,
-    segments: [Segment; MAX_SEGMENTS as usize],
+    /// The code image's segments; the first `segment_count` are written
+    /// (by the host, in `LOAD_CODE`), the rest never read.
+    segments: [MaybeUninit<Segment>; MAX_SEGMENTS as usize],
     segment_count: usize,
     /// Call depth (0 = the transaction's call).
     pub depth: u32,
@@ -55,9 +59,25 @@ impl Failure {
 /// Run the call the host has just entered, at `depth`, to its end.
 pub fn run_call(boot: &Boot, frames: &mut Frames, depth: u32) -> Ended {
     let mark = frames.mark();
-    let ended = match Task::create(boot, frames, depth) {
-        Ok(mut task) => task.run(boot, frames),
-        Err(f) => exit_fault(&f),
+    let ended = match AddressSpace::new(boot, frames) {
+        Some(space) => {
+            // Built in place and run in place: a task is a few hundred
+            // bytes, and a constructor returning one would copy it (a
+            // memcpy loop of ~330 instructions) on every call.
+            let mut task = Task {
+                space,
+                frame: TrapFrame::new(0, layout::STACK_TOP),
+                // Not zeroed: the host writes the records that are read.
+                segments: [const { MaybeUninit::uninit() }; MAX_SEGMENTS as usize],
+                segment_count: 0,
+                depth,
+            };
+            match task.load_code(frames) {
+                Ok(()) => task.run(boot, frames),
+                Err(f) => exit_fault(&f),
+            }
+        }
+        None => exit_fault(&Failure::new(Fault::OutOfMemory, 0, 0)),
     };
     frames.release(mark);
     ended
@@ -69,13 +89,23 @@ fn exit_fault(f: &Failure) -> Ended {
 }
 
 impl Task {
-    fn create(boot: &Boot, frames: &mut Frames, depth: u32) -> Result<Task, Failure> {
+    /// The segments the host loaded.
+    fn segments(&self) -> &[Segment] {
+        // SAFETY: `LOAD_CODE` wrote `segment_count` (checked <= the array's
+        // length) records into the array, and `Segment` is plain `u32`s.
+        unsafe { core::slice::from_raw_parts(self.segments.as_ptr().cast::<Segment>(), self.segment_count) }
+    }
+
+    /// Have the host load the callee's code image into fresh frames and its
+    /// segment table into `self.segments`, check the segments and map them.
+    fn load_code(&mut self, frames: &mut Frames) -> Result<(), Failure> {
         let oom = || Failure::new(Fault::OutOfMemory, 0, 0);
-        let space = AddressSpace::new(boot, frames).ok_or_else(oom)?;
-        let mut segments = [Segment::default(); MAX_SEGMENTS as usize];
         let dest = frames.next();
         let cap = frames.available().min(layout::MAX_CODE_SIZE);
-        let table = segments.as_mut_ptr() as u32;
+        // The host writes the records through this address. `call4`'s `asm!`
+        // may write any memory whose address was handed out (it has no
+        // `nomem` option), so the compiler reads `segments` afresh after it.
+        let table = self.segments.as_mut_ptr() as u32;
         let [status, bytes, entry, count] = host::call4(call::LOAD_CODE, dest, cap, table, MAX_SEGMENTS);
         if status != OK {
             return Err(Failure::new(Fault::BadCode, status, 0));
@@ -84,12 +114,10 @@ impl Task {
         if count > MAX_SEGMENTS || bytes % PAGE_SIZE != 0 || frames.alloc(pages).is_none() {
             return Err(Failure::new(Fault::BadCode, 0, bytes));
         }
-        // The host filled `segments` through its physical address, which
-        // the compiler cannot see: read the records back as volatile data.
-        // SAFETY: `segments` is a live local array of plain u32 records.
-        let segments = unsafe { core::ptr::read_volatile(&segments) };
-        let task = Task { space, frame: TrapFrame::new(entry, layout::STACK_TOP), segments, segment_count: count as usize, depth };
-        for s in &task.segments[..task.segment_count] {
+        self.frame.pc = entry;
+        self.segment_count = count as usize;
+        for i in 0..self.segment_count {
+            let s = self.segments()[i];
             let in_image = s.image_page.checked_add(s.pages).is_some_and(|end| end <= pages);
             let end = s.vaddr.checked_add(s.pages.saturating_mul(PAGE_SIZE));
             let in_region = s.vaddr >= layout::USER_CODE_START && end.is_some_and(|e| e <= layout::USER_CODE_END);
@@ -98,12 +126,12 @@ impl Task {
             }
             for i in 0..s.pages {
                 let pa = dest + (s.image_page + i) * PAGE_SIZE;
-                if !task.space.map(frames, s.vaddr + i * PAGE_SIZE, pa, s.flags) {
+                if !self.space.map(frames, s.vaddr + i * PAGE_SIZE, pa, s.flags) {
                     return Err(oom());
                 }
             }
         }
-        Ok(task)
+        Ok(())
     }
 
     /// Enter the task and serve its traps until it ends.
@@ -114,11 +142,13 @@ impl Task {
             let result = match why.cause {
                 ECALL_FROM_U => crate::syscall::dispatch(self, boot, frames),
                 INSTRUCTION_PAGE_FAULT => Err(self.page_fault_failure(why.cause, why.tval)),
-                LOAD_PAGE_FAULT | STORE_PAGE_FAULT => self.demand_page(frames, why.tval).map(|()| None).map_err(|f| match f.fault {
-                    // Not a heap or stack page: report the trap itself.
-                    Fault::Trap => self.page_fault_failure(why.cause, why.tval),
-                    _ => f,
-                }),
+                LOAD_PAGE_FAULT | STORE_PAGE_FAULT => {
+                    self.demand_page(frames, why.tval).map(|()| None).map_err(|f| match f.fault {
+                        // Not a heap or stack page: report the trap itself.
+                        Fault::Trap => self.page_fault_failure(why.cause, why.tval),
+                        _ => f,
+                    })
+                }
                 cause => Err(Failure::new(Fault::Trap, cause, why.tval)),
             };
             match result {
@@ -139,7 +169,7 @@ impl Task {
 
     /// The segment holding `va`, if any.
     fn segment_of(&self, va: u32) -> Option<&Segment> {
-        self.segments[..self.segment_count].iter().find(|s| va.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE)
+        self.segments().iter().find(|s| va.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE)
     }
 
     /// Map the heap or stack page holding `va` if it is not mapped yet.

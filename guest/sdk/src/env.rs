@@ -25,9 +25,15 @@ pub fn context() -> Context {
     if let Some(c) = slot {
         return *c;
     }
-    let mut buf = [0u8; CONTEXT_SIZE as usize];
-    syscall(sc::CONTEXT, addr(buf.as_mut_ptr()), 0, 0, 0);
-    let c = Context::from_bytes(&buf);
+    let mut buf = crate::buf::StackBuf::<{ CONTEXT_SIZE as usize }>::new();
+    let (status, _) = syscall(sc::CONTEXT, addr(buf.as_mut_ptr()), 0, 0, 0);
+    if status != avm_abi::status::OK {
+        crate::rt::revert(avm_abi::status::describe(status));
+    }
+    // SAFETY: a CONTEXT that succeeded wrote the whole record.
+    unsafe { buf.set_filled(CONTEXT_SIZE as usize) };
+    let Ok(record) = buf.filled().try_into() else { crate::rt::revert("short context record") };
+    let c = Context::from_bytes(record);
     *slot = Some(c);
     c
 }

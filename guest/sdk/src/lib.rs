@@ -43,6 +43,7 @@
 
 extern crate alloc;
 
+pub mod buf;
 pub mod call;
 pub mod env;
 pub mod event;

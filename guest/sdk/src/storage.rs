@@ -10,19 +10,23 @@
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
-use avm_abi::codec::{Decode, Encode, SliceSink};
+use avm_abi::codec::{Decode, Encode};
 use avm_abi::layout::MAX_KEY;
 use avm_abi::syscall as sc;
 
+use crate::buf::StackBuf;
 use crate::rt::revert;
 use crate::sys::{addr, syscall};
 
 /// Read the raw value of `key` (empty if absent).
 pub fn get_raw(key: &[u8]) -> Vec<u8> {
-    let mut small = [0u8; 64];
-    let (len, _) = syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(small.as_mut_ptr()), small.len() as u32);
-    if len as usize <= small.len() {
-        return small[..len as usize].to_vec();
+    let mut small = StackBuf::<64>::new();
+    let (len, _) =
+        syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(small.as_mut_ptr()), StackBuf::<64>::CAPACITY);
+    if len <= StackBuf::<64>::CAPACITY {
+        // SAFETY: the kernel wrote the whole value, `len` bytes.
+        unsafe { small.set_filled(len as usize) };
+        return small.filled().to_vec();
     }
     let mut big = Vec::with_capacity(len as usize);
     let (len2, _) = syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(big.as_mut_ptr()), len);
@@ -40,12 +44,15 @@ pub fn set_raw(key: &[u8], value: &[u8]) {
 }
 
 fn read<T: Decode + Default>(key: &[u8]) -> T {
-    let mut small = [0u8; 64];
-    let (len, _) = syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(small.as_mut_ptr()), small.len() as u32);
+    let mut small = StackBuf::<64>::new();
+    let (len, _) =
+        syscall(sc::STORAGE_GET, addr(key), key.len() as u32, addr(small.as_mut_ptr()), StackBuf::<64>::CAPACITY);
     let decoded = if len == 0 {
         return T::default();
-    } else if len as usize <= small.len() {
-        T::decode_all(&small[..len as usize])
+    } else if len <= StackBuf::<64>::CAPACITY {
+        // SAFETY: the kernel wrote the whole value, `len` bytes.
+        unsafe { small.set_filled(len as usize) };
+        T::decode_all(small.filled())
     } else {
         T::decode_all(&get_raw(key))
     };
@@ -53,8 +60,7 @@ fn read<T: Decode + Default>(key: &[u8]) -> T {
 }
 
 fn write<T: Encode + ?Sized>(key: &[u8], value: &T) {
-    let mut small = [0u8; 64];
-    let mut sink = SliceSink::new(&mut small);
+    let mut sink = StackBuf::<64>::new();
     value.encode(&mut sink);
     match sink.written() {
         Some(bytes) => set_raw(key, bytes),
@@ -103,8 +109,7 @@ const STACK_KEY: usize = 64;
 
 /// Run `f` on the storage key `prefix ++ encode(k)`.
 fn with_key<K: Encode, R>(prefix: &[u8], k: &K, f: impl FnOnce(&[u8]) -> R) -> R {
-    let mut buf = [0u8; STACK_KEY];
-    let mut sink = SliceSink::new(&mut buf);
+    let mut sink = StackBuf::<STACK_KEY>::new();
     avm_abi::codec::Sink::put(&mut sink, prefix);
     k.encode(&mut sink);
     if let Some(key) = sink.written() {
