@@ -31,6 +31,10 @@ pub enum ImageError {
     /// Too many segments.
     #[error("the contract has {0} loadable segments; at most {MAX_SEGMENTS} are allowed")]
     TooManySegments(usize),
+    /// A segment's virtual addresses are not in the user code region (its
+    /// physical address, which the ELF loader checks, may well be).
+    #[error("the segment at {0:#x}..{1:#x} is outside the code region {USER_CODE_START:#x}..{USER_CODE_END:#x}")]
+    OutsideCodeRegion(u32, u64),
     /// Two segments share a page.
     #[error("segments at {0:#x} and {1:#x} share a page (link contracts with the SDK's avm-contract.x)")]
     SharedPage(u32, u32),
@@ -79,6 +83,11 @@ impl CodeImage {
         for s in segs {
             let start = u64::from(s.vaddr) & !u64::from(PAGE_SIZE - 1);
             let end = (u64::from(s.vaddr) + u64::from(s.memsz)).next_multiple_of(u64::from(PAGE_SIZE));
+            // The loader checked the physical addresses; the kernel maps
+            // the virtual ones.
+            if start < u64::from(USER_CODE_START) || end > u64::from(USER_CODE_END) {
+                return Err(ImageError::OutsideCodeRegion(s.vaddr, u64::from(s.vaddr) + u64::from(s.memsz)));
+            }
             if start < prev_end {
                 return Err(ImageError::SharedPage(s.vaddr, (prev_end - u64::from(PAGE_SIZE)) as u32));
             }
