@@ -8,17 +8,47 @@
 //! (balances, nonces and code add up exactly, on every engine); nothing
 //! committed is lost (the store reopens at the same head).
 //!
-//! Where each class is covered:
+//! Where each class is covered (`here` is this file):
 //!
-//! | class | tests |
-//! |---|---|
-//! | malformed ELF | `hardening_deploy.rs`: `deploy_of_garbage_bytes_fails_with_bad_magic`, `deploy_with_malformed_deploy_data_fails_and_charges_only_the_base_and_data_gas`, `deploy_of_a_truncated_elf_fails_without_touching_state`, `deploy_with_a_wrong_class_machine_type_or_byte_order_fails`, `deploy_with_an_entry_point_outside_the_code_fails`, `deploy_with_a_writable_code_segment_fails`, `deploy_with_garbled_abi_metadata_fails`, `deploy_with_garbled_section_headers_fails`, `deploy_without_abi_metadata_succeeds_and_the_contract_still_runs`; the loader alone, for `avm exec`: `elf_robustness.rs` (every truncation, random bit flips, hostile headers); the CLI: `cli_chain.rs::bad_input_gets_a_clear_error_and_a_nonzero_exit` |
-//! | oversized or overlapping segments | `hardening_deploy.rs`: `deploy_with_an_oversized_segment_fails_without_allocating_it`, `deploy_with_overlapping_segments_fails_without_touching_state`, `deploy_with_segments_outside_the_code_region_fails`, `deploy_with_a_virtual_address_outside_the_code_region_fails`; `elf_robustness.rs::hostile_segments` |
-//! | bad transactions | here: `invalid_transactions_are_left_out_with_their_error_and_the_valid_ones_around_them_are_included`, `a_block_with_invalid_transactions_survives_reopening_the_store`; decoding and validation alone: `state/tests/tx.rs` (`decode_rejects_bad_input`, `validation_errors`); a mixed block: `chain_diff.rs` |
-//! | bad signatures | here: `transactions_with_bad_signatures_are_left_out_and_the_key_holder_pays_nothing`; recovery alone: `state/tests/tx.rs` (`tampering_changes_or_breaks_the_sender`, `high_s_is_rejected`) |
-//! | unknown contracts | here: `a_call_to_an_address_without_code_is_a_plain_transfer_that_ignores_the_call_data`, `a_contract_calling_an_address_without_code_gets_a_no_contract_error` |
-//! | infinite loops, memory bombs, deep recursion, wild pointers, privileged instructions | `hostile.rs` (one test each, three engines compared, followed by an ordinary call); in a block: `chain_diff.rs` |
-//! | JIT bombs | here: `a_jit_bomb_runs_once_to_the_end_with_equal_receipts_and_the_compile_budget_refuses_the_rest` |
+//! - **Malformed ELF**: `hardening_deploy.rs`, a patched contract in a
+//!   deployment transaction: `deploy_of_garbage_bytes_fails_with_bad_magic`,
+//!   `deploy_with_malformed_deploy_data_fails_and_charges_only_the_base_and_data_gas`,
+//!   `deploy_of_a_truncated_elf_fails_without_touching_state`,
+//!   `deploy_with_a_wrong_class_machine_type_or_byte_order_fails`,
+//!   `deploy_with_an_entry_point_outside_the_code_fails`,
+//!   `deploy_with_a_writable_code_segment_fails`,
+//!   `deploy_with_garbled_abi_metadata_fails`,
+//!   `deploy_with_garbled_section_headers_fails` and
+//!   `deploy_without_abi_metadata_succeeds_and_the_contract_still_runs`.
+//!   The loader alone, for `avm exec`: `elf_robustness.rs` (every
+//!   truncation, random bit flips, hostile headers). The CLI:
+//!   `cli_chain.rs::bad_input_gets_a_clear_error_and_a_nonzero_exit`.
+//! - **Oversized or overlapping segments**: `hardening_deploy.rs`:
+//!   `deploy_with_an_oversized_segment_fails_without_allocating_it`,
+//!   `deploy_with_overlapping_segments_fails_without_touching_state`,
+//!   `deploy_with_segments_outside_the_code_region_fails` and the
+//!   regression
+//!   `deploy_with_only_the_physical_address_in_the_code_region_fails_instead_of_storing_uncallable_code`;
+//!   the loader alone: `elf_robustness.rs::hostile_segments`.
+//! - **Bad transactions**: here,
+//!   `invalid_transactions_are_left_out_with_their_error_and_the_valid_ones_around_them_are_included`
+//!   and `a_block_with_invalid_transactions_survives_reopening_the_store`;
+//!   decoding and validation alone: `state/tests/tx.rs`
+//!   (`decode_rejects_bad_input`, `validation_errors`); a mixed block of
+//!   200+ transactions: `chain_diff.rs`.
+//! - **Bad signatures**: here,
+//!   `transactions_with_bad_signatures_are_left_out_and_the_key_holder_pays_nothing`;
+//!   recovery alone: `state/tests/tx.rs` (`tampering_changes_or_breaks_the_sender`,
+//!   `high_s_is_rejected`).
+//! - **Unknown contracts**: here,
+//!   `a_call_to_an_address_without_code_is_a_plain_transfer_that_ignores_the_call_data`
+//!   and `a_contract_calling_an_address_without_code_gets_a_no_contract_error`.
+//! - **Hostile contracts** (infinite loops, memory bombs, deep recursion,
+//!   wild pointers, privileged instructions in U-mode, and reentrancy and
+//!   other tasks' memory besides): `hostile.rs`, one test each on three
+//!   engines, each followed by an ordinary call; in a block: `chain_diff.rs`.
+//! - **JIT bombs**: here,
+//!   `a_jit_bomb_runs_once_to_the_end_with_equal_receipts_and_the_compile_budget_refuses_the_rest`.
 //!
 //! Semantics found and pinned here (read from `src/chain/executor.rs` and
 //! `src/chain/node.rs`): a block is never refused for its transactions;
@@ -347,7 +377,7 @@ fn counter(nodes: &Nodes, config: &str, name: &str) -> u64 {
 
 #[test]
 fn a_jit_bomb_runs_once_to_the_end_with_equal_receipts_and_the_compile_budget_refuses_the_rest() {
-    let (mut alice, _, _, balances) = accounts();
+    let (mut alice, bob, _, balances) = accounts();
     let (elf, sums) = jit_bomb();
     assert!(elf.len() <= MAX_TX_DATA - 4, "the bomb must fit in a deployment");
     let mut nodes = Nodes::in_memory(&balances);
@@ -365,8 +395,9 @@ fn a_jit_bomb_runs_once_to_the_end_with_equal_receipts_and_the_compile_budget_re
         assert_eq!(r[0].return_data, returned, "the bomb did not run every block");
         assert!(r[0].instructions > 3 * u64::from(BOMB_BLOCKS));
     }
-    let r = nodes.produce_all(vec![alice.tx(Some(bomb), 0, Vec::new(), 30_000)]);
+    let r = nodes.produce_all(vec![alice.tx(Some(bomb), 0, Vec::new(), 30_000), alice.transfer(bob.address, 1)]);
     assert_eq!((r[0].status.clone(), r[0].gas_used), (Status::OutOfGas, 30_000));
+    assert_eq!(r[1].status, Status::Success, "the transaction after the bomb");
 
     // Compiling on first use, the JIT ran into its compile budget and left
     // the rest of the bomb to the interpreter instead of compiling without
