@@ -367,3 +367,43 @@ fn deploy_without_abi_metadata_succeeds_and_the_contract_still_runs() {
     let r = nodes.produce_all(vec![alice.call(&simple(), at, "add", &[u64v(20), u64v(22)], 1_000_000)]);
     assert_eq!((r[0].status.clone(), r[0].return_data.clone()), (Status::Success, 42u64.to_le_bytes().to_vec()));
 }
+
+/// Code at `base` that returns `value` as 4 bytes.
+fn returning(base: u32, value: u32) -> Vec<u8> {
+    use avm_isa::{Reg, StoreOp};
+    let (a0, a1, a7) = (Reg::new(10), Reg::new(11), Reg::new(17));
+    let mut a = avm_isa::asm::Asm::new(base);
+    a.addi(Reg::SP, Reg::SP, -16);
+    a.li(a0, value);
+    a.store(StoreOp::Sw, a0, Reg::SP, 0);
+    a.addi(a0, Reg::SP, 0);
+    a.li(a1, 4);
+    a.li(a7, avm_abi::syscall::RETURN);
+    a.inst(avm_isa::Inst::Ecall);
+    a.finish().expect("assembles")
+}
+
+/// Regression: the ELF loader turns the entry point into a physical
+/// address (for bare-metal programs, which run unmapped), and `CodeImage`
+/// used that physical entry in a contract, whose segments are mapped at
+/// their virtual addresses. In a contract whose physical addresses differ
+/// from its virtual ones, the task started in the wrong code: here the
+/// segment at the physical address of the entry, which returns 2, instead
+/// of the one at the virtual entry, which returns 1.
+#[test]
+fn a_contract_starts_at_its_virtual_entry_point_when_physical_addresses_differ() {
+    use avm::elf::write::ElfBuilder;
+    use avm::elf::{PF_R, PF_X};
+    let (first, second) = (returning(0x1_0000, 1), returning(0x2_0000, 2));
+    let elf = ElfBuilder::new(0x1_0000)
+        .segment_at(0x1_0000, 0x2_0000, &first, first.len() as u32, PF_R | PF_X)
+        .segment_at(0x2_0000, 0x1_0000, &second, second.len() as u32, PF_R | PF_X)
+        .build();
+    let mut alice = Signer::new("alice");
+    let mut nodes = Nodes::in_memory(&[(alice.address, E18)]);
+    let (tx, at) = alice.deploy(&elf, DEPLOY_GAS);
+    let r = nodes.produce_all(vec![tx]);
+    assert_eq!(r[0].status, Status::Success);
+    let r = nodes.produce_all(vec![alice.tx(Some(at), 0, Vec::new(), 1_000_000)]);
+    assert_eq!((r[0].status.clone(), r[0].return_data.clone()), (Status::Success, 1u32.to_le_bytes().to_vec()));
+}

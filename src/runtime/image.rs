@@ -9,15 +9,23 @@
 //! single copy of the image into the frames the kernel provides plus a small
 //! segment table. The ABI metadata section is parsed here too, so a contract
 //! whose metadata does not parse is rejected at deployment, not later.
+//!
+//! The loader checks the *physical* addresses a bare-metal program is loaded
+//! at; a contract is mapped by the kernel at its *virtual* addresses, so the
+//! image checks those again (they too must lie in the code region) and
+//! starts the contract at `e_entry` as written, not at its physical
+//! translation.
 
 use avm_abi::layout::{self, pte, Segment, MAX_CODE_SIZE, MAX_SEGMENTS, PAGE_SIZE, USER_CODE_END, USER_CODE_START};
 use avm_abi::types::{Metadata, METADATA_SECTION};
 
-use crate::elf::{section_by_name, ElfError, ElfImage};
+use crate::elf::{section_by_name, ElfError, ElfImage, Reader};
 
 const PF_X: u32 = 1;
 const PF_W: u32 = 2;
 const PF_R: u32 = 4;
+/// Offset of `e_entry` in the ELF32 file header.
+const E_ENTRY: u64 = 24;
 
 /// Why a contract ELF was refused.
 #[derive(Debug, thiserror::Error)]
@@ -120,10 +128,14 @@ impl CodeImage {
                 flags,
             });
         }
+        // `ElfImage` turned the entry into a physical address, where a
+        // bare-metal program starts; a contract's segments are mapped at
+        // their virtual addresses, so it starts at `e_entry` as written.
+        let entry = Reader { bytes: elf }.u32(E_ENTRY)?;
         let entry_ok =
-            segments.iter().any(|s| s.flags & pte::X != 0 && parsed.entry.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE);
-        if !entry_ok || parsed.entry % 2 != 0 {
-            return Err(ImageError::BadEntry(parsed.entry));
+            segments.iter().any(|s| s.flags & pte::X != 0 && entry.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE);
+        if !entry_ok || entry % 2 != 0 {
+            return Err(ImageError::BadEntry(entry));
         }
         let metadata = match section_by_name(elf, METADATA_SECTION)? {
             Some(text) => {
@@ -133,7 +145,7 @@ impl CodeImage {
             }
             None => Metadata::default(),
         };
-        Ok(CodeImage { bytes, segments, entry: parsed.entry, metadata })
+        Ok(CodeImage { bytes, segments, entry, metadata })
     }
 
     /// Pages in the image.
