@@ -27,8 +27,9 @@
 //!   `deploy_with_an_oversized_segment_fails_without_allocating_it`,
 //!   `deploy_with_overlapping_segments_fails_without_touching_state`,
 //!   `deploy_with_segments_outside_the_code_region_fails` and the
-//!   regression
-//!   `deploy_with_only_the_physical_address_in_the_code_region_fails_instead_of_storing_uncallable_code`;
+//!   regressions
+//!   `deploy_with_only_the_physical_address_in_the_code_region_fails_instead_of_storing_uncallable_code`
+//!   and `a_contract_starts_at_its_virtual_entry_point_when_physical_addresses_differ`;
 //!   the loader alone: `elf_robustness.rs::hostile_segments`.
 //! - **Bad transactions**: here,
 //!   `invalid_transactions_are_left_out_with_their_error_and_the_valid_ones_around_them_are_included`
