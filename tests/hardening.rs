@@ -25,6 +25,7 @@
 //!   `cli_chain.rs::bad_input_gets_a_clear_error_and_a_nonzero_exit`.
 //! - **Oversized or overlapping segments**: `hardening_deploy.rs`:
 //!   `deploy_with_an_oversized_segment_fails_without_allocating_it`,
+//!   `the_largest_code_image_deploys_and_runs_and_one_byte_more_fails`,
 //!   `deploy_with_overlapping_segments_fails_without_touching_state`,
 //!   `deploy_with_segments_outside_the_code_region_fails` and the
 //!   regressions

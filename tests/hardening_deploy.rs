@@ -199,6 +199,14 @@ fn the_unpatched_contract_deploys_and_runs() {
 fn deploy_of_garbage_bytes_fails_with_bad_magic() {
     assert_refused(b"this is not an ELF file, only some bytes".repeat(50), "bad magic number");
     assert_refused(Vec::new(), "truncated ELF file");
+    // An ELF with no loadable segment: every `PT_LOAD` made a `PT_NULL`.
+    let nothing = patched(|e| {
+        for flags in [CODE, DATA, BSS] {
+            let at = e.load(flags);
+            e.set32(at, 0);
+        }
+    });
+    assert_refused(nothing, "no loadable (PT_LOAD) segment");
 }
 
 #[test]
@@ -231,6 +239,33 @@ fn deploy_with_a_wrong_class_machine_type_or_byte_order_fails() {
     assert_refused(patched(|e| e.set16(field::TYPE, 3)), "not an executable (e_type = 3");
 }
 
+/// The largest code image a contract may have (`MAX_CODE_SIZE`, here a
+/// bss grown to fill it) deploys and runs on every engine: the kernel has
+/// the frames to load it. One byte more is refused at deployment.
+#[test]
+fn the_largest_code_image_deploys_and_runs_and_one_byte_more_fails() {
+    use avm_abi::layout::{MAX_CODE_SIZE, PAGE_SIZE};
+    let image = avm::runtime::CodeImage::from_elf(&simple()).expect("valid");
+    let elf = Elf(simple());
+    let bss = elf.load(BSS);
+    let bss_pages = elf.get32(bss + field::P_MEMSZ).div_ceil(PAGE_SIZE);
+    let largest = MAX_CODE_SIZE - (image.pages() - bss_pages) * PAGE_SIZE;
+    let full = patched(|e| e.set32(bss + field::P_MEMSZ, largest));
+    assert_eq!(avm::runtime::CodeImage::from_elf(&full).expect("accepted").bytes.len(), MAX_CODE_SIZE as usize);
+
+    let mut alice = Signer::new("alice");
+    let mut nodes = Nodes::in_memory(&[(alice.address, E18)]);
+    let (tx, at) = alice.deploy(&full, DEPLOY_GAS);
+    let r = nodes.produce_all(vec![tx]);
+    assert_eq!(r[0].status, Status::Success);
+    let call = alice.call(&simple(), at, "add", &[u64v(2), u64v(3)], 1_000_000);
+    let r = nodes.produce_all(vec![call]);
+    assert_eq!((r[0].status.clone(), r[0].return_data.clone()), (Status::Success, 5u64.to_le_bytes().to_vec()));
+
+    let over = patched(|e| e.set32(bss + field::P_MEMSZ, largest + 1));
+    assert_refused(over, &format!("the code image is {} bytes; at most {MAX_CODE_SIZE}", MAX_CODE_SIZE + PAGE_SIZE));
+}
+
 #[test]
 fn deploy_with_an_oversized_segment_fails_without_allocating_it() {
     // Memory sizes that fit the code region but not a code image, that
@@ -249,6 +284,14 @@ fn deploy_with_an_oversized_segment_fails_without_allocating_it() {
         "extend past the end of the file",
     );
     assert_refused(patched(|e| e.set32(e.load(DATA) + field::P_OFFSET, u32::MAX)), "extend past the end of the file");
+    // More segments than a task's segment table holds.
+    let code = returning(0x1_0000, 1);
+    let mut many = avm::elf::write::ElfBuilder::new(0x1_0000);
+    many.segment(0x1_0000, &code, code.len() as u32, CODE);
+    for i in 1..=avm_abi::layout::MAX_SEGMENTS {
+        many.segment(0x1_0000 + i * 0x1000, &[], 4, BSS);
+    }
+    assert_refused(many.build(), "the contract has 9 loadable segments; at most 8 are allowed");
 }
 
 #[test]
