@@ -33,8 +33,9 @@
 //!   and `a_contract_starts_at_its_virtual_entry_point_when_physical_addresses_differ`;
 //!   the loader alone: `elf_robustness.rs::hostile_segments`.
 //! - **Bad transactions**: here,
-//!   `invalid_transactions_are_left_out_with_their_error_and_the_valid_ones_around_them_are_included`
-//!   and `a_block_with_invalid_transactions_survives_reopening_the_store`;
+//!   `invalid_transactions_are_left_out_with_their_error_and_the_valid_ones_around_them_are_included`,
+//!   `a_block_with_invalid_transactions_survives_reopening_the_store` and
+//!   `call_data_over_the_call_limit_is_a_revert_that_costs_only_the_intrinsic_gas`;
 //!   decoding and validation alone: `state/tests/tx.rs`
 //!   (`decode_rejects_bad_input`, `validation_errors`); a mixed block of
 //!   200+ transactions: `chain_diff.rs`.
@@ -292,6 +293,32 @@ fn a_call_to_an_address_without_code_is_a_plain_transfer_that_ignores_the_call_d
     assert_eq!(nodes.nonce(&nowhere), 0);
     assert_eq!(nodes.balance(&bob.address), 1_000 * E18 + 5);
     assert_eq!(nodes.balance(&alice.address), 1_000 * E18 - 782 - 3 * u128::from(intrinsic));
+
+    // A read-only call has no transfer to fall back on: it is a fault that
+    // names the address, and costs nothing.
+    for (name, chain) in &mut nodes.chains {
+        let out = chain.view(alice.address, nowhere, data.clone());
+        let want = format!("no contract at {}", avm_abi::Address(nowhere.0));
+        assert_eq!((out.status, out.gas_used), (avm::runtime::ExecStatus::Fault(want), 0), "{name}");
+    }
+}
+
+/// Call data within a transaction's limit (`MAX_TX_DATA`) but over a
+/// call's (`MAX_INPUT`) is refused before the contract runs: a revert that
+/// costs the intrinsic gas, with the state untouched but for fee and nonce.
+#[test]
+fn call_data_over_the_call_limit_is_a_revert_that_costs_only_the_intrinsic_gas() {
+    let (mut alice, _, _, balances) = accounts();
+    let mut nodes = Nodes::in_memory(&balances);
+    let (deploy, simple) = alice.deploy(&bundled("simple"), 5_000_000);
+    nodes.produce_all(vec![deploy]);
+    let root = nodes.head().state_root;
+    let data = vec![0x5a; avm_abi::layout::MAX_INPUT as usize + 1];
+    let r = nodes.produce_all(vec![alice.tx(Some(simple), 0, data.clone(), 2_000_000)]);
+    assert_eq!(r[0].status, Status::Revert("call data too large".into()));
+    assert_eq!((r[0].gas_used, r[0].instructions), (gas::TX_BASE + gas::TX_DATA_BYTE * data.len() as u64, 0));
+    assert_ne!(nodes.head().state_root, root, "the fee and the nonce stand");
+    assert_eq!(nodes.nonce(&alice.address), 2);
 }
 
 #[test]
