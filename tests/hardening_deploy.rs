@@ -272,7 +272,10 @@ fn deploy_with_an_oversized_segment_fails_without_allocating_it() {
     // exceed the region, and a file size larger than the memory size.
     let huge_bss = patched(|e| e.set32(e.load(BSS) + field::P_MEMSZ, 0x3000_0000));
     assert_refused(huge_bss, "the code image is 805318656 bytes; at most 1048576 are allowed");
-    assert_refused(patched(|e| e.set32(e.load(BSS) + field::P_MEMSZ, u32::MAX)), "is larger than RAM");
+    assert_refused(
+        patched(|e| e.set32(e.load(BSS) + field::P_MEMSZ, u32::MAX)),
+        "the code image is 4294967295 bytes; at most 1048576 are allowed",
+    );
     assert_refused(patched(|e| e.set32(e.load(CODE) + field::P_FILESZ, 0x10_0000)), "is larger than its memory size");
     // A file size past the end of the file.
     assert_refused(
@@ -307,7 +310,7 @@ fn deploy_with_overlapping_segments_fails_without_touching_state() {
 
 #[test]
 fn deploy_with_segments_outside_the_code_region_fails() {
-    let region = "outside RAM 0x10000..0x40000000";
+    let region = "is outside the code region 0x10000..0x40000000";
     // Below the region (the null page), the heap, the stack, the kernel and
     // the top of the address space.
     for at in [0, 0x4000_0000, 0x7ffe_0000, 0x8000_0000, 0xffff_f000] {
@@ -358,7 +361,10 @@ fn deploy_with_an_entry_point_outside_the_code_fails() {
     assert_refused(patched(|e| e.set32(field::ENTRY, 0x1_2000)), "is not in an executable segment");
     assert_refused(patched(|e| e.set32(field::ENTRY, 0x1_3000)), "is not in an executable segment");
     assert_refused(patched(|e| e.set32(field::ENTRY, 0x2_0000)), "is not in an executable segment");
-    assert_refused(patched(|e| e.set32(field::ENTRY, 0x8000_0000)), "entry point 0x80000000 is outside");
+    assert_refused(
+        patched(|e| e.set32(field::ENTRY, 0x8000_0000)),
+        "the entry point 0x80000000 is not in an executable segment",
+    );
     assert_refused(patched(|e| e.set32(field::ENTRY, 0x1_0001)), "is odd");
 }
 

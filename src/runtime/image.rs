@@ -39,10 +39,10 @@ pub enum ImageError {
     /// Too many segments.
     #[error("the contract has {0} loadable segments; at most {MAX_SEGMENTS} are allowed")]
     TooManySegments(usize),
-    /// A segment's virtual addresses are not in the user code region (its
-    /// physical address, which the ELF loader checks, may well be).
+    /// A segment's addresses, physical or virtual, are not all in the user
+    /// code region.
     #[error("the segment at {0:#x}..{1:#x} is outside the code region {USER_CODE_START:#x}..{USER_CODE_END:#x}")]
-    OutsideCodeRegion(u32, u64),
+    OutsideCodeRegion(u64, u64),
     /// Two segments share a page.
     #[error("segments at {0:#x} and {1:#x} share a page (link contracts with the SDK's avm-contract.x)")]
     SharedPage(u32, u32),
@@ -76,7 +76,15 @@ pub struct CodeImage {
 impl CodeImage {
     /// Check a contract ELF and build its image.
     pub fn from_elf(elf: &[u8]) -> Result<CodeImage, ImageError> {
-        let parsed = ElfImage::parse(elf, u64::from(USER_CODE_START)..u64::from(USER_CODE_END))?;
+        // The loader checks against "RAM"; for a contract that is the code
+        // region, and the errors say so.
+        let parsed =
+            ElfImage::parse(elf, u64::from(USER_CODE_START)..u64::from(USER_CODE_END)).map_err(|e| match e {
+                ElfError::SegmentOutsideRam { start, end, .. } => ImageError::OutsideCodeRegion(start, end),
+                ElfError::SegmentTooLarge { memsz, .. } => ImageError::TooLarge(u64::from(memsz)),
+                ElfError::EntryOutsideRam { entry, .. } => ImageError::BadEntry(entry),
+                e => ImageError::Elf(e),
+            })?;
         if parsed.segments.is_empty() {
             return Err(ImageError::Empty);
         }
@@ -94,7 +102,7 @@ impl CodeImage {
             // The loader checked the physical addresses; the kernel maps
             // the virtual ones.
             if start < u64::from(USER_CODE_START) || end > u64::from(USER_CODE_END) {
-                return Err(ImageError::OutsideCodeRegion(s.vaddr, u64::from(s.vaddr) + u64::from(s.memsz)));
+                return Err(ImageError::OutsideCodeRegion(u64::from(s.vaddr), u64::from(s.vaddr) + u64::from(s.memsz)));
             }
             if start < prev_end {
                 return Err(ImageError::SharedPage(s.vaddr, (prev_end - u64::from(PAGE_SIZE)) as u32));
