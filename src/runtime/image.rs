@@ -9,15 +9,23 @@
 //! single copy of the image into the frames the kernel provides plus a small
 //! segment table. The ABI metadata section is parsed here too, so a contract
 //! whose metadata does not parse is rejected at deployment, not later.
+//!
+//! The loader checks the *physical* addresses a bare-metal program is loaded
+//! at; a contract is mapped by the kernel at its *virtual* addresses, so the
+//! image checks those again (they too must lie in the code region) and
+//! starts the contract at `e_entry` as written, not at its physical
+//! translation.
 
 use avm_abi::layout::{self, pte, Segment, MAX_CODE_SIZE, MAX_SEGMENTS, PAGE_SIZE, USER_CODE_END, USER_CODE_START};
 use avm_abi::types::{Metadata, METADATA_SECTION};
 
-use crate::elf::{section_by_name, ElfError, ElfImage};
+use crate::elf::{section_by_name, ElfError, ElfImage, Reader};
 
 const PF_X: u32 = 1;
 const PF_W: u32 = 2;
 const PF_R: u32 = 4;
+/// Offset of `e_entry` in the ELF32 file header.
+const E_ENTRY: u64 = 24;
 
 /// Why a contract ELF was refused.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +39,10 @@ pub enum ImageError {
     /// Too many segments.
     #[error("the contract has {0} loadable segments; at most {MAX_SEGMENTS} are allowed")]
     TooManySegments(usize),
+    /// A segment's addresses, physical or virtual, are not all in the user
+    /// code region.
+    #[error("the segment at {0:#x}..{1:#x} is outside the code region {USER_CODE_START:#x}..{USER_CODE_END:#x}")]
+    OutsideCodeRegion(u64, u64),
     /// Two segments share a page.
     #[error("segments at {0:#x} and {1:#x} share a page (link contracts with the SDK's avm-contract.x)")]
     SharedPage(u32, u32),
@@ -64,7 +76,15 @@ pub struct CodeImage {
 impl CodeImage {
     /// Check a contract ELF and build its image.
     pub fn from_elf(elf: &[u8]) -> Result<CodeImage, ImageError> {
-        let parsed = ElfImage::parse(elf, u64::from(USER_CODE_START)..u64::from(USER_CODE_END))?;
+        // The loader checks against "RAM"; for a contract that is the code
+        // region, and the errors say so.
+        let parsed =
+            ElfImage::parse(elf, u64::from(USER_CODE_START)..u64::from(USER_CODE_END)).map_err(|e| match e {
+                ElfError::SegmentOutsideRam { start, end, .. } => ImageError::OutsideCodeRegion(start, end),
+                ElfError::SegmentTooLarge { memsz, .. } => ImageError::TooLarge(u64::from(memsz)),
+                ElfError::EntryOutsideRam { entry, .. } => ImageError::BadEntry(entry),
+                e => ImageError::Elf(e),
+            })?;
         if parsed.segments.is_empty() {
             return Err(ImageError::Empty);
         }
@@ -79,6 +99,11 @@ impl CodeImage {
         for s in segs {
             let start = u64::from(s.vaddr) & !u64::from(PAGE_SIZE - 1);
             let end = (u64::from(s.vaddr) + u64::from(s.memsz)).next_multiple_of(u64::from(PAGE_SIZE));
+            // The loader checked the physical addresses; the kernel maps
+            // the virtual ones.
+            if start < u64::from(USER_CODE_START) || end > u64::from(USER_CODE_END) {
+                return Err(ImageError::OutsideCodeRegion(u64::from(s.vaddr), u64::from(s.vaddr) + u64::from(s.memsz)));
+            }
             if start < prev_end {
                 return Err(ImageError::SharedPage(s.vaddr, (prev_end - u64::from(PAGE_SIZE)) as u32));
             }
@@ -111,10 +136,14 @@ impl CodeImage {
                 flags,
             });
         }
+        // `ElfImage` turned the entry into a physical address, where a
+        // bare-metal program starts; a contract's segments are mapped at
+        // their virtual addresses, so it starts at `e_entry` as written.
+        let entry = Reader { bytes: elf }.u32(E_ENTRY)?;
         let entry_ok =
-            segments.iter().any(|s| s.flags & pte::X != 0 && parsed.entry.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE);
-        if !entry_ok || parsed.entry % 2 != 0 {
-            return Err(ImageError::BadEntry(parsed.entry));
+            segments.iter().any(|s| s.flags & pte::X != 0 && entry.wrapping_sub(s.vaddr) < s.pages * PAGE_SIZE);
+        if !entry_ok || entry % 2 != 0 {
+            return Err(ImageError::BadEntry(entry));
         }
         let metadata = match section_by_name(elf, METADATA_SECTION)? {
             Some(text) => {
@@ -124,7 +153,7 @@ impl CodeImage {
             }
             None => Metadata::default(),
         };
-        Ok(CodeImage { bytes, segments, entry: parsed.entry, metadata })
+        Ok(CodeImage { bytes, segments, entry, metadata })
     }
 
     /// Pages in the image.

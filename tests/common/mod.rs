@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod chain;
 pub mod contracts;
 
 /// Conformance programs that follow the spec where QEMU does too. The `*_v`
