@@ -11,7 +11,7 @@
 //!   chain to the next block ([`SuccSlot`], [`BaseSlot`]);
 //! - [`status`]: what a call returns ([`Status`]) and where a side exit
 //!   left ([`MissSite`]);
-//! - [`layout`]: the byte offsets of the fields compiled code reads and
+//! - `layout`: the byte offsets of the fields compiled code reads and
 //!   writes, taken from the Rust structs themselves.
 //!
 //! Everything here is data: no code generation, no engine policy. That is

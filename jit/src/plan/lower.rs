@@ -1,6 +1,6 @@
 //! Which instructions each compiled tier emits itself, and which registers
 //! those use. Every decision starts from an instruction's
-//! [`Class`](avm_isa::Class) and matches it exhaustively, so a new class
+//! [`Class`] and matches it exhaustively, so a new class
 //! is a decision in every tier before anything compiles.
 
 use avm_isa::{decode, Class, Decoded, Inst, Reg, Regs};
