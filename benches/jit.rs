@@ -31,7 +31,7 @@ use avm::run::load_bare_metal;
 use avm_interp::{decode_block, Op};
 use avm_isa::{AluImmOp, AluOp, Inst, LoadOp, Reg, StoreOp};
 use avm_jit::baseline;
-use avm_jit::translate::Translator;
+use avm_jit::cranelift::Translator;
 use avm_jit::{JitConfig, JitEngine};
 use avm_mmu::{Engine, Exit, Machine};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};

@@ -81,7 +81,7 @@ struct ExecArgs {
     #[arg(long, value_name = "NAME")]
     example: Option<String>,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = DEFAULT_ENGINE)]
+    #[arg(long, value_parser = crate::commands::engine_kind(), default_value_t = DEFAULT_ENGINE)]
     engine: EngineKind,
     /// Stop after N retired instructions (exit status 2). Default: no limit.
     #[arg(long, value_name = "N")]

@@ -15,8 +15,9 @@ use std::str::FromStr;
 use avm_interp::{Interpreter, Tracer};
 use avm_mmu::Engine;
 
-/// Which engine runs the guest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+/// Which engine runs the guest. Parsed by name ([`FromStr`]); the command
+/// line wraps that in its own clap parser, so this type needs no clap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EngineKind {
     /// The reference interpreter.
     Interp,
@@ -99,7 +100,10 @@ impl HostEngine for avm_jit::JitEngine {
     fn counters(&self) -> Vec<(&'static str, u64)> {
         let s = self.stats();
         vec![
-            ("blocks_compiled", s.blocks_compiled),
+            ("regions_compiled", s.regions_compiled),
+            // The old name of `regions_compiled` (it counted blocks before
+            // regions existed), kept for the scripts and tests that read it.
+            ("blocks_compiled", s.regions_compiled),
             ("region_blocks", s.region_blocks),
             ("insts_compiled", s.insts_compiled),
             ("region_entries", s.region_entries),

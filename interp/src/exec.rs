@@ -133,8 +133,8 @@ pub fn alu(op: AluOp, a: u32, b: u32) -> u32 {
         AluOp::Add => a.wrapping_add(b),
         AluOp::Sub => a.wrapping_sub(b),
         AluOp::Sll => a << (b & 31),
-        AluOp::Slt => u32::from(sa < sb),
-        AluOp::Sltu => u32::from(a < b),
+        AluOp::Slt => u32::from(avm_isa::Cond::Lt.holds(a, b)),
+        AluOp::Sltu => u32::from(avm_isa::Cond::Ltu.holds(a, b)),
         AluOp::Xor => a ^ b,
         AluOp::Srl => a >> (b & 31),
         AluOp::Sra => (sa >> (b & 31)) as u32,
@@ -166,17 +166,11 @@ pub fn alu_imm(op: AluImmOp, a: u32, imm: i32) -> u32 {
     alu(op.reg_form(), a, imm as u32)
 }
 
-/// Branch conditions.
+/// Whether a branch is taken: its condition ([`BranchOp::cond`], stated
+/// once in `avm_isa::facts` for every engine) applied to the operands.
 #[inline(always)]
 pub fn branch_taken(op: BranchOp, a: u32, b: u32) -> bool {
-    match op {
-        BranchOp::Beq => a == b,
-        BranchOp::Bne => a != b,
-        BranchOp::Blt => (a as i32) < (b as i32),
-        BranchOp::Bge => (a as i32) >= (b as i32),
-        BranchOp::Bltu => a < b,
-        BranchOp::Bgeu => a >= b,
-    }
+    op.cond().holds(a, b)
 }
 
 /// AMO read-modify-write functions.

@@ -14,7 +14,7 @@
 //! handler that calls [`execute`].
 
 use crate::exec::{alu, alu_imm, execute, load, store};
-use avm_isa::{AluImmOp, AluOp, Inst, LoadOp, StoreOp};
+use avm_isa::{AluImmOp, AluOp, Class, Inst, LoadOp, StoreOp};
 use avm_mmu::{Machine, Trap};
 
 /// Why a body instruction ends its block early.
@@ -169,10 +169,27 @@ pub fn lower(inst: Inst, len: u8) -> BodyOp {
         }
         Inst::Lui { rd, imm } => (o.run, o.rd, o.imm) = (lui_h, rd.idx() as u8, imm),
         Inst::Auipc { rd, imm } => (o.run, o.rd, o.imm) = (auipc_h, rd.idx() as u8, imm),
-        _ => {}
+        // Everything else keeps the generic handler, which runs `execute`.
+        // Listed rather than `_`, so a new instruction is a decision here.
+        Inst::Jal { .. }
+        | Inst::Jalr { .. }
+        | Inst::Branch { .. }
+        | Inst::Fence { .. }
+        | Inst::FenceI
+        | Inst::Ecall
+        | Inst::Ebreak
+        | Inst::Mret
+        | Inst::Sret
+        | Inst::Wfi
+        | Inst::SfenceVma { .. }
+        | Inst::Csr { .. }
+        | Inst::Lr { .. }
+        | Inst::Sc { .. }
+        | Inst::Amo { .. }
+        | Inst::Illegal { .. } => {}
     }
-    let register_only = matches!(inst, Inst::Alu { .. } | Inst::AluImm { .. } | Inst::Lui { .. } | Inst::Auipc { .. });
-    if register_only && o.rd == 0 {
+    // A register-only instruction into `x0` does nothing.
+    if inst.class() == Class::Alu && o.rd == 0 {
         o.run = nop_h;
     }
     o

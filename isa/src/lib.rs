@@ -14,6 +14,10 @@
 //! - [`asm`] is a small assembler so tests and fuzzers can build programs in Rust
 //!   without a RISC-V toolchain.
 //! - [`csr`] lists CSR addresses and names.
+//! - [`facts`] states per-instruction facts once, next to the table: the
+//!   [`Class`] of an instruction, the registers it reads and writes, the
+//!   [`Cond`] a branch tests. Every engine's lowering matches them
+//!   exhaustively.
 //!
 //! Why one table: an emulator with two engines is only trustworthy if both read
 //! the same meaning out of the same bits. Keeping decoding here, and keeping
@@ -25,7 +29,9 @@ pub mod asm;
 pub mod csr;
 mod decode;
 pub mod disasm;
+pub mod facts;
 pub mod inst;
 
 pub use decode::{decode, inst_len};
+pub use facts::{Class, Cond, Regs};
 pub use inst::{AluImmOp, AluOp, AmoOp, BranchOp, CsrOp, Decoded, Inst, LoadOp, Reg, StoreOp};

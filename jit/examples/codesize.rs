@@ -1,7 +1,7 @@
 //! Code size and compile time of synthetic blocks (a development aid).
 use avm_interp::Op;
 use avm_isa::{AluOp, Inst, LoadOp, Reg, StoreOp};
-use avm_jit::translate::Translator;
+use avm_jit::cranelift::Translator;
 
 fn main() {
     let mut t = Translator::new().expect("host");

@@ -1,12 +1,15 @@
-//! The two caches of the JIT.
+//! The two caches of the JIT, above both tiers: compiled code by content,
+//! and what the engine knows per machine by RAM offset.
 //!
-//! - [`CodeCache`]: compiled code, keyed by the block's **bytes**. It lives in
-//!   the engine and outlives any one machine: the same contract code loaded
-//!   into another frame, another transaction or another machine hits it. The
-//!   key is the exact byte string (compared in full on lookup, so a hash
-//!   collision can never run the wrong code); since a block's instructions,
-//!   length and exits are a function of its bytes and compiled code takes the
-//!   pc as a parameter, equal bytes mean interchangeable code. It also
+//! - [`CodeCache`]: compiled regions, keyed by their **content**: every
+//!   block's offset from the entry, length, page and bytes (the region key,
+//!   see `engine::keys`). It lives in the engine and outlives any one
+//!   machine: the same contract code loaded into another frame, another
+//!   transaction or another machine hits it. The key is compared in full on
+//!   lookup, so a hash collision can never run the wrong code; since a
+//!   region's instructions, lengths and exits are a function of its key and
+//!   compiled code takes the pc as a parameter, equal keys mean
+//!   interchangeable code. It also
 //!   indexes every cached region's blocks by their first instruction, so a
 //!   fresh machine finds the code for a block the first time it reaches it
 //!   (see `JitEngine::warm_start`) instead of interpreting it up to the
@@ -23,28 +26,12 @@ use std::sync::Arc;
 
 use avm_mmu::memory::PAGE_SIZE;
 
-use crate::baseline::BaseCode;
-use crate::helpers::BlockFn;
-
-/// Compiled code for one block, ready to run: a region's function and
-/// where in it the block starts.
-#[derive(Clone, Copy, Debug)]
-pub struct CodeRef {
-    /// The region's function.
-    pub func: BlockFn,
-    /// Instructions in the block: the budget it needs to be entered.
-    pub len: u32,
-    /// The block's index in its region (0: the block the region was formed
-    /// for).
-    pub entry: u32,
-    /// The block's byte offset from the region's first block.
-    pub rel: i32,
-}
+use crate::abi::{BaseCode, CodeRef};
 
 /// A block of a cached region: the region's key and the block's index.
 type BlockOfRegion = (Arc<[u8]>, u32);
 
-/// Compiled code by block content.
+/// Compiled regions by content (their key).
 #[derive(Default)]
 pub struct CodeCache {
     map: HashMap<Arc<[u8]>, CodeRef>,
@@ -58,12 +45,12 @@ pub struct CodeCache {
 }
 
 impl CodeCache {
-    /// The compiled code for a block with exactly these bytes.
+    /// The compiled code of the region with exactly this key.
     pub fn get(&self, bytes: &[u8]) -> Option<CodeRef> {
         self.map.get(bytes).copied()
     }
 
-    /// Remember compiled code for these bytes (a region key), whose blocks
+    /// Remember compiled code for a region key, whose blocks
     /// start with the instructions `firsts` (in region order; `None` for a
     /// block that is only a page-straddling instruction).
     pub fn insert(&mut self, bytes: &[u8], code: CodeRef, code_size: u32, firsts: impl Iterator<Item = Option<u32>>) {
@@ -83,7 +70,7 @@ impl CodeCache {
         self.by_first_inst.get(&first).into_iter().flatten().map(|(key, k)| (&key[..], *k))
     }
 
-    /// Number of distinct compiled blocks.
+    /// Number of distinct compiled regions.
     pub fn len(&self) -> usize {
         self.map.len()
     }

@@ -14,9 +14,9 @@
 //! read+execute at another. A function is copied in through the writable
 //! view and called through the executable one; installing it is a `memcpy`
 //! into a chunk whose pages were populated when it was mapped. Functions
-//! are never freed one by one: the engine drops the whole translator (and
-//! with it every chunk, [`CodeMemory::free`]) when its code budget is spent,
-//! as it did with `cranelift-jit`'s module.
+//! are never freed one by one: all of a translator's code is freed at once
+//! ([`CodeMemory::free`]) when the engine that holds its functions is
+//! dropped, and all baseline code when the baseline tier's budget is spent.
 //!
 //! The anonymous file is Linux's `memfd_create`, so this JIT needs Linux;
 //! elsewhere [`CodeMemory::new`] fails and the engine interprets.
@@ -54,6 +54,11 @@ struct Chunk {
 }
 
 /// Double-mapped chunks of executable memory; see the module docs.
+///
+/// No `Drop`: memory is unmapped only by an explicit [`CodeMemory::free`],
+/// whose caller promises that no function in it runs again. Dropping it
+/// otherwise leaks the mappings, which is the safe outcome where nobody
+/// can promise that (a compile thread that dies, see [`crate::worker`]).
 #[derive(Debug, Default)]
 pub struct CodeMemory {
     chunks: Vec<Chunk>,
@@ -128,6 +133,7 @@ impl CodeMemory {
             // SAFETY: forwarded to the caller; both views were mapped with
             // length `c.len` by `map_twice`.
             unsafe { os::unmap(c.rw, c.len) };
+            // SAFETY: as above, for the executable view.
             unsafe { os::unmap(c.rx, c.len) };
         }
     }

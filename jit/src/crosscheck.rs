@@ -22,15 +22,17 @@ use avm_isa::disasm::Disasm;
 use avm_isa::Decoded;
 use avm_mmu::{Exit, Machine};
 
-use crate::engine::JitEngine;
-
-pub(crate) fn run(jit: &mut JitEngine, m: &mut Machine, limit: u64) -> Exit {
+/// Run to an exit, `jit_step` (the engine's boundary work and one block)
+/// beside the reference interpreter on a copy of the machine, comparing
+/// after every step. The engine passes its step in, so this module needs
+/// nothing of the engine's and sits below it.
+pub(crate) fn run(m: &mut Machine, limit: u64, mut jit_step: impl FnMut(&mut Machine, u64) -> Option<Exit>) -> Exit {
     let mut shadow = match m.try_clone() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("avm-jit crosscheck: cannot copy the machine ({e}); running without crosscheck");
             return loop {
-                if let Some(exit) = jit.boundary(m, limit).or_else(|| jit.step(m, limit)) {
+                if let Some(exit) = jit_step(m, limit) {
                     break exit;
                 }
             };
@@ -39,7 +41,7 @@ pub(crate) fn run(jit: &mut JitEngine, m: &mut Machine, limit: u64) -> Exit {
     let mut reference = Interpreter::new();
     loop {
         let pc = m.hart.pc;
-        let a = jit.boundary(m, limit).or_else(|| jit.step(m, limit));
+        let a = jit_step(m, limit);
         let b = reference_step(&mut reference, &mut shadow, limit);
         let mut diff = compare(m, &shadow, a, b);
         if diff.is_empty() && a.is_some() && m.ram.digest() != shadow.ram.digest() {

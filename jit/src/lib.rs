@@ -8,6 +8,23 @@
 //! the interpreter would have produced, for every program and every
 //! instruction limit.
 //!
+//! ## Layers
+//! The crate is layered, bottom to top, and a module never imports one
+//! above it:
+//! 1. [`abi`]: the contract between compiled code and the engine (the
+//!    context, the successor and baseline slots, function types, the
+//!    [`abi::Status`] a call returns, side-exit sites, field offsets);
+//! 2. [`plan`]: what the tiers emit, decided before code generation (which
+//!    instructions each tier emits, register use, access groups, region
+//!    forming), from the per-instruction facts of [`avm_isa::facts`];
+//! 3. [`code`] (executable memory) and [`helpers`] (what compiled code
+//!    calls for the instructions it leaves to the interpreter);
+//! 4. [`cranelift`] and [`baseline`], the two compiling tiers, siblings that
+//!    never import each other;
+//! 5. [`cache`], [`crosscheck`] (the lockstep comparison, given the
+//!    engine's step as a closure), [`worker`] (the compile thread) and
+//!    [`engine`], the dispatcher that ties them together.
+//!
 //! ## Translation
 //! The unit of work is the interpreter's basic block
 //! ([`avm_interp::decode_block`]: straight-line code up to a control
@@ -16,7 +33,7 @@
 //! hot, the engine compiles a *region*: that block plus the blocks its
 //! branches and jumps reach that have already run, within two adjacent
 //! 4 KiB pages (a loop body with its `if`s, a call into a leaf and back, a
-//! loop that crosses a page end). [`translate`]
+//! loop that crosses a page end). [`cranelift`]
 //! turns a region into one function `fn(machine, ctx) -> status`
 //! in which every guest block is a Cranelift block and a branch to another
 //! block of the region is a jump. Every block of the region is also an
@@ -31,7 +48,7 @@
 //! - **ALU operations, branches and jumps** are inlined.
 //! - **Loads and stores** inline the TLB hit path (index, one compare that
 //!   also covers the in-page check, add, host access). Accesses through one
-//!   base register share one check ([`group`]): keccak's 25 lanes behind one
+//!   base register share one check ([`plan::group`]): keccak's 25 lanes behind one
 //!   pointer cost one check, not 25.
 //! - **A TLB miss is a side exit**: compiled code never walks page tables,
 //!   touches a device, writes a code page or raises a memory fault. It
@@ -71,20 +88,20 @@
 //!    regions, as described above.
 //!
 //! ## The exit protocol
-//! A compiled function returns a status ([`helpers`]) with the registers
+//! A compiled function returns a [`abi::Status`] with the registers
 //! written back (possibly after tail-calling further regions, see
 //! "Chaining"; the status is the last one's):
-//! - `STATUS_END`: it left the region (a branch out, `jalr`, a system
+//! - `End`: it left the region (a branch out, `jalr`, a system
 //!   instruction, the budget, or a store after a helper that set
 //!   `m.stop_block`); `pc` is the next instruction and `instret` counts every
 //!   instruction run;
-//! - `STATUS_MISS`: a load or store missed the TLB; the packed
-//!   [`helpers::MissSite`] says where, and the engine sets `pc`/`instret`
+//! - `Miss`: a load or store missed the TLB; the packed
+//!   [`abi::MissSite`] says where, and the engine sets `pc`/`instret`
 //!   for that instruction and interprets the rest of its block;
-//! - `STATUS_TRAP`: a helper's instruction faulted; `pc` is that
-//!   instruction, and the trap waits in the [`helpers::JitCtx`] for the
+//! - `Trap`: a helper's instruction faulted; `pc` is that
+//!   instruction, and the trap waits in the [`abi::JitCtx`] for the
 //!   dispatcher to call `Machine::raise`, as the interpreter does;
-//! - `STATUS_EXIT`: the engine must stop (`wfi` with nothing pending).
+//! - `Exit`: the engine must stop (`wfi` with nothing pending).
 //!
 //! ## How equivalence is kept
 //! - **Same boundaries, same bookkeeping.** The dispatcher ([`engine`]) does
@@ -168,11 +185,13 @@
 //! Regions are compiled by Cranelift into a byte buffer and copied into
 //! [`code::CodeMemory`]: chunks of shared memory mapped twice, writable at one
 //! address and executable at another, so no page is ever both and installing
-//! a function costs no system call. `cranelift-jit`'s module, which maps and
-//! `mprotect`s fresh pages per function, took half the compile time of a small
-//! region; it now only holds the trampoline and chain stubs, compiled once per
-//! process. Region code needs no relocation: helpers are called through
-//! absolute addresses, and everything else is relative to the function.
+//! a function costs no system call. The trampoline and the chain stubs are
+//! installed the same way, once per process, and the baseline tier's blocks
+//! in a code memory of their own. No code needs relocation: helpers are
+//! called through absolute addresses, and everything else is relative to the
+//! function. (`cranelift-jit`'s module, which maps and `mprotect`s fresh
+//! pages per function, took half the compile time of a small region; the
+//! JIT no longer uses it.)
 //!
 //! ## Seeing the code
 //! With `AVM_JIT_DUMP=1` the translator prints every region it compiles to
@@ -197,7 +216,7 @@
 //! Cranelift's `tail` calling convention; Rust enters one through a small
 //! compiled *trampoline*, and a region that calls no helper that goes on
 //! (no CSR access, `ecall`, AMO... in it) ends a normal exit by
-//! tail-calling a *chain stub* ([`translate::Trampoline`]; one of sixteen
+//! tail-calling a *chain stub* ([`cranelift::Trampoline`]; one of sixteen
 //! identical copies, compiled once per process). The stub makes the chain
 //! loop's budget, fetch-TLB and successor-cache tests and tail-calls the
 //! next region, or returns to the trampoline. The other three (device exit,
@@ -209,15 +228,20 @@
 //! warm run; emitting the stub's lookup in every region instead gained no
 //! more and cost ~25% more compile time.
 
+// Every `unsafe` block says why it is sound (`// SAFETY:`).
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+// The layers, bottom to top; a module never imports one above it, and
+// the two tiers never import each other.
+pub mod abi;
 pub mod baseline;
 pub mod cache;
 pub mod code;
+pub mod cranelift;
 pub mod crosscheck;
 pub mod engine;
-pub mod group;
 pub mod helpers;
-mod layout;
-pub mod translate;
+pub mod plan;
 pub mod worker;
 
 pub use engine::{JitConfig, JitEngine, JitStats, DEFAULT_BASELINE_THRESHOLD, DEFAULT_THRESHOLD};

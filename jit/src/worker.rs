@@ -12,9 +12,18 @@
 //! from run to run, which is why tests that assert counters compile
 //! synchronously ([`crate::JitConfig::background`]).
 //!
-//! The compiled code lives in the worker's Cranelift module; the worker frees
-//! it when the engine drops the [`Worker`], which happens only after every
-//! function pointer the engine holds is gone.
+//! The compiled code lives in the code memory of the worker's translator;
+//! the worker frees it when the engine drops the [`Worker`], which happens
+//! only after every function pointer the engine holds is gone.
+//!
+//! A thread that *dies* (a panic outside a compile: Cranelift's own panics
+//! are caught and returned as results) leaks its code memory on purpose:
+//! the engine may hold functions from it in its maps and code cache, and
+//! has no way to know when the last of them stops running, so the mappings
+//! stay for the life of the process (the unwinding drops the translator,
+//! and [`CodeMemory`](crate::code::CodeMemory) has no `Drop`, for this reason). It happens at most
+//! `engine::MAX_WORKER_RESTARTS` times per engine, and no test or workload
+//! has seen it happen outside the test that injects it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -22,41 +31,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use avm_interp::Op;
-
-use crate::translate::{CompileError, Compiled, RegionBlock, Trampoline, Translator};
-
-/// A region in owned form, to send to the worker.
-#[derive(Clone, Debug)]
-pub struct OwnedRegion {
-    /// Its blocks, the entry first.
-    pub blocks: Vec<OwnedBlock>,
-}
-
-/// A [`RegionBlock`] that owns its instructions and bytes.
-#[derive(Clone, Debug)]
-pub struct OwnedBlock {
-    /// Byte offset from the region's entry.
-    pub rel: i32,
-    /// Its instructions.
-    pub ops: Vec<Op>,
-    /// Its encoded bytes.
-    pub bytes: Vec<u8>,
-    /// See [`RegionBlock::page`].
-    pub page: i32,
-    /// See [`RegionBlock::straddler`].
-    pub straddler: Option<u32>,
-}
-
-impl OwnedRegion {
-    /// The borrowed form the translator takes.
-    pub fn as_blocks(&self) -> Vec<RegionBlock<'_>> {
-        self.blocks
-            .iter()
-            .map(|b| RegionBlock { rel: b.rel, ops: &b.ops, bytes: &b.bytes, page: b.page, straddler: b.straddler })
-            .collect()
-    }
-}
+use crate::cranelift::{CompileError, Compiled, Trampoline, Translator};
+use crate::plan::region::OwnedRegion;
 
 /// A finished compile.
 pub struct Done {
@@ -116,6 +92,8 @@ impl Worker {
                         break;
                     }
                 }
+                // A panic before this point unwinds past it and leaks the
+                // code memory (see the module docs).
                 if let Ok(t) = translator {
                     // SAFETY: the job channel is closed only when the
                     // engine drops its `Worker`, after every function pointer

@@ -49,6 +49,15 @@ impl From<String> for Failure {
 /// The result of a command: its exit status.
 pub type Outcome = Result<u8, Failure>;
 
+/// The parser of `--engine`: one of [`EngineKind::ALL`] by name, listed in
+/// `--help` as clap's `value_enum` would. The library type does not depend
+/// on clap; the command line gives it its parser here.
+pub fn engine_kind() -> impl clap::builder::TypedValueParser<Value = EngineKind> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(EngineKind::ALL.map(EngineKind::name))
+        .try_map(|name| name.parse::<EngineKind>())
+}
+
 /// Options every chain command takes.
 #[derive(Args, Debug, Clone)]
 pub struct ChainOpts {
@@ -56,7 +65,7 @@ pub struct ChainOpts {
     #[arg(long, env = "AVM_DATA_DIR", default_value = ".avm", value_name = "DIR")]
     pub data_dir: PathBuf,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = DEFAULT_ENGINE)]
+    #[arg(long, value_parser = engine_kind(), default_value_t = DEFAULT_ENGINE)]
     pub engine: EngineKind,
     /// Machine-readable output (integers as decimal strings).
     #[arg(long)]

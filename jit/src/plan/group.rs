@@ -12,7 +12,7 @@
 //! register, while nothing in between writes that register or calls a
 //! helper, and whose offsets span at most one page. Its bytes
 //! `[base + min, base + min + span)` then lie in at most two pages. The
-//! translator checks once, at the group's first access, that both pages
+//! tiers check once, at the group's first access, that both pages
 //! (the same page twice, usually) hit the TLB on every side the group uses
 //! (read for loads, write for stores) *with the same delta*, i.e. map to
 //! consecutive RAM; then every access of the group is one host access at a
@@ -30,7 +30,7 @@ use avm_interp::Op;
 use avm_isa::{Inst, Reg};
 use avm_mmu::memory::PAGE_SIZE;
 
-use crate::translate::written_reg;
+use super::lower::{uses_helper, written};
 
 /// One group of accesses (indices into the block's instructions).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,17 +51,19 @@ pub struct Group {
 
 /// A memory access of a block: (base, offset, width, is a store).
 fn access(inst: Inst) -> Option<(Reg, i32, u32, bool)> {
-    match inst {
-        Inst::Load { op, rs1, offset, .. } => Some((rs1, offset, op.width(), false)),
-        Inst::Store { op, rs1, offset, .. } => Some((rs1, offset, op.width(), true)),
-        _ => None,
+    if let Inst::Load { op, rs1, offset, .. } = inst {
+        return Some((rs1, offset, op.width(), false));
     }
+    if let Inst::Store { op, rs1, offset, .. } = inst {
+        return Some((rs1, offset, op.width(), true));
+    }
+    None
 }
 
 /// Instructions a group cannot extend over: anything translated as a
 /// helper call (it may write any register, and it splits the function).
 fn ends_group(inst: Inst) -> bool {
-    crate::translate::is_exec(inst)
+    uses_helper(inst)
 }
 
 /// Plan the groups of a block: for each instruction, the index of its group
@@ -79,7 +81,7 @@ pub fn plan(ops: &[Op]) -> (Vec<Option<usize>>, Vec<Group>) {
         let mut end = i64::from(off) + i64::from(width);
         let mut members = vec![first];
         // A load into its own base register ends the group after itself.
-        let mut open = written_reg(ops[first].inst) != Some(base);
+        let mut open = written(ops[first].inst) != Some(base);
         let mut j = first + 1;
         while open && j < ops.len() {
             let inst = ops[j].inst;
@@ -98,7 +100,7 @@ pub fn plan(ops: &[Op]) -> (Vec<Option<usize>>, Vec<Group>) {
                 g.writes |= s;
                 members.push(j);
             }
-            if written_reg(inst) == Some(base) {
+            if written(inst) == Some(base) {
                 open = false;
             }
             j += 1;

@@ -1,6 +1,7 @@
 //! Where compiled code finds guest state: byte offsets of the fields of
 //! [`Machine`], [`JitCtx`], [`SuccSlot`] and [`BaseSlot`] that both compiled tiers (the
-//! Cranelift translator and the baseline) read and write.
+//! Cranelift translator and the baseline) read and write, and the layout
+//! facts they rely on.
 //! `offset_of!` gives the real offsets of the Rust structs, whatever layout
 //! the compiler chose, so nothing here is written out by hand.
 
@@ -8,8 +9,7 @@ use std::mem::offset_of;
 
 use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
 
-use crate::baseline::BaseSlot;
-use crate::helpers::{JitCtx, SuccSlot};
+use super::ctx::{BaseSlot, JitCtx, SuccSlot};
 
 pub(crate) const OFF_X: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, x)) as i32;
 pub(crate) const OFF_PC: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, pc)) as i32;
@@ -40,3 +40,10 @@ pub(crate) const OFF_BSLOT_OFF: i32 = offset_of!(BaseSlot, off) as i32;
 pub(crate) const OFF_BSLOT_RUNS: i32 = offset_of!(BaseSlot, runs) as i32;
 pub(crate) const OFF_BSLOT_FUNC: i32 = offset_of!(BaseSlot, func) as i32;
 pub(crate) const OFF_BSLOT_LEN: i32 = offset_of!(BaseSlot, len) as i32;
+
+// The inline TLB fast paths read an entry as two 32-bit words.
+const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);
+const _: () = assert!(std::mem::size_of::<bool>() == 1);
+// The inline fast paths read guest memory in host byte order.
+#[cfg(not(target_endian = "little"))]
+compile_error!("the aVM JIT needs a little-endian host");
