@@ -401,7 +401,12 @@ fn jit_bomb() -> (Vec<u8>, [u32; 2]) {
 
 fn counter(nodes: &Nodes, config: &str, name: &str) -> u64 {
     let (_, chain) = nodes.chains.iter().find(|(c, _)| *c == config).expect("configuration");
-    chain.vm.engine().counters().into_iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| v)
+    let counters = chain.vm.engine().counters();
+    counters
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .unwrap_or_else(|| panic!("no counter {name} in {counters:?}"))
 }
 
 #[test]
@@ -432,7 +437,7 @@ fn a_jit_bomb_runs_once_to_the_end_with_equal_receipts_and_the_compile_budget_re
     // the rest of the bomb to the interpreter instead of compiling without
     // bound.
     let refusals = counter(&nodes, "jit-threshold-0", "compile_budget_refusals");
-    let compiled = counter(&nodes, "jit-threshold-0", "blocks_compiled");
+    let compiled = counter(&nodes, "jit-threshold-0", "regions_compiled");
     assert!(refusals > 0, "no compile was refused ({compiled} regions compiled)");
-    assert!(compiled <= avm_jit::JitConfig::default().max_blocks as u64, "{compiled} regions compiled");
+    assert!(compiled <= avm_jit::JitConfig::default().max_regions as u64, "{compiled} regions compiled");
 }
