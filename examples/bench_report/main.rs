@@ -29,7 +29,7 @@ use std::process::{Command, ExitCode};
 use std::time::SystemTime;
 
 use results::{criterion_results, iai_results, lines_of_code, Measured, Results};
-use svg::{bar_chart, si, Band};
+use svg::{bar_chart, Band};
 
 /// Lines of code of each engine part: label, paths (files or directories, relative to
 /// the repository), paths left out, and the bench function whose speed stands beside it.
@@ -239,7 +239,7 @@ fn compile_section(r: &Results, out: &mut String) {
         out.push_str("\n| synthetic block | Cranelift compile time | per instruction |\n|---|---|---|\n");
         let mut rows: Vec<(&String, &Measured)> = s.iter().collect();
         rows.sort_by_key(|(f, _)| {
-            let (kind, n) = f.split_once('/').unwrap_or((f, "0"));
+            let (kind, n) = f.split_once('/').unwrap_or((f.as_str(), "0"));
             (kind.to_owned(), n.parse::<u32>().unwrap_or(0))
         });
         for (f, m) in rows {
@@ -345,7 +345,7 @@ fn main() -> ExitCode {
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
         cmd.arg("bench").current_dir(&root).env("IAI_CALLGRIND_SAVE_SUMMARY", "json");
         if let Some(f) = value("--features") {
-            cmd.args(["--features", &f]);
+            cmd.args(["--features", f.as_str()]);
         }
         eprintln!("bench_report: running {cmd:?}");
         match cmd.status() {

@@ -40,6 +40,12 @@ pub fn si(v: f64) -> String {
 /// and the bands. Engines keep one colour across bands (by first appearance).
 pub fn bar_chart(title: &str, unit: &str, bands: &[Band]) -> String {
     let values: Vec<f64> = bands.iter().flat_map(|(_, bars)| bars.iter().map(|b| b.1)).filter(|v| *v > 0.0).collect();
+    if values.is_empty() {
+        return format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"40\"><text x=\"10\" y=\"25\">{}: no results</text></svg>\n",
+            escape(title)
+        );
+    }
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min).max(1e-12).log10().floor();
     let hi = values.iter().copied().fold(0.0, f64::max).max(1e-12).log10().ceil().max(lo + 1.0);
     let mut engines: Vec<&str> = Vec::new();
