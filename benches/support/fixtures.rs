@@ -232,7 +232,7 @@ impl MixedBlocks {
                     self.call(
                         &mut txs,
                         0,
-                        if i % 2 == 0 { "tka" } else { "tkb" },
+                        if i.is_multiple_of(2) { "tka" } else { "tkb" },
                         "transfer",
                         &[to, u128v(i)],
                         1_000_000,
@@ -242,7 +242,7 @@ impl MixedBlocks {
                     self.call(&mut txs, 1, "tka", "transferFrom", &[alice.clone(), dave.clone(), u128v(7)], 1_000_000)
                 }
                 25..=34 => {
-                    let token_in = if i % 2 == 0 { tka.clone() } else { tkb.clone() };
+                    let token_in = if i.is_multiple_of(2) { tka.clone() } else { tkb.clone() };
                     self.call(&mut txs, 1, "dex", "swap", &[token_in, u128v(E18), u128v(1)], 5_000_000);
                 }
                 35 => {

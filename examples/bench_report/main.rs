@@ -17,7 +17,7 @@
 //! It writes `BENCHMARKS.md` and two SVG charts (`docs/bench-engines.svg`,
 //! `docs/bench-contracts.svg`) at the root of the repository. Options:
 //! `--no-run` (report on the results already in `target/`, whatever run wrote them),
-//! `--features F` (passed to `cargo bench`, e.g. `wasm-bench`), `--out FILE`.
+//! `--features F` (passed to `cargo bench`), `--out FILE`.
 
 mod results;
 mod svg;
@@ -31,38 +31,55 @@ use std::time::SystemTime;
 use results::{criterion_results, iai_results, lines_of_code, Measured, Results};
 use svg::{bar_chart, Band};
 
-/// Lines of code of each engine part: label, paths (files or directories, relative to
-/// the repository), paths left out, and the bench function whose speed stands beside it.
-/// Edit the paths here when the sources move (a missing path counts 0 lines).
-const ENGINES: &[(&str, &[&str], &[&str], Option<&str>)] = &[
-    ("interpreter", &["interp/src"], &[], Some("interp")),
-    ("JIT baseline tier (template x86-64)", &["jit/src/baseline"], &[], Some("baseline")),
-    (
-        "JIT Cranelift tier (region translator)",
-        &["jit/src/cranelift", "jit/src/translate.rs", "jit/src/group.rs"],
-        &[],
-        Some("jit-warm"),
-    ),
-    (
-        "JIT engine around both tiers (dispatch, caches, code memory, helpers, compile thread)",
-        &["jit/src"],
-        &["jit/src/baseline", "jit/src/cranelift", "jit/src/translate.rs", "jit/src/group.rs"],
-        None,
-    ),
-    ("shared machine every engine uses (decoder, MMU)", &["isa/src", "mmu/src"], &[], None),
+/// A part of the engines whose lines are counted: a label, paths (files or directories,
+/// relative to the repository), paths left out, and the bench function whose speed
+/// stands beside it.
+struct Part {
+    label: &'static str,
+    paths: &'static [&'static str],
+    exclude: &'static [&'static str],
+    speed: Option<&'static str>,
+}
+
+/// Lines of code of each engine part. Edit the paths here when the sources move (a
+/// missing path counts 0 lines).
+const ENGINES: &[Part] = &[
+    Part { label: "interpreter", paths: &["interp/src"], exclude: &[], speed: Some("interp") },
+    Part {
+        label: "JIT baseline tier (template x86-64)",
+        paths: &["jit/src/baseline"],
+        exclude: &[],
+        speed: Some("baseline"),
+    },
+    Part {
+        label: "JIT Cranelift tier (region translator)",
+        paths: &["jit/src/cranelift", "jit/src/translate.rs", "jit/src/group.rs"],
+        exclude: &[],
+        speed: Some("jit-warm"),
+    },
+    Part {
+        label: "JIT engine around both tiers (dispatch, caches, code memory, helpers, compile thread)",
+        paths: &["jit/src"],
+        exclude: &["jit/src/baseline", "jit/src/cranelift", "jit/src/translate.rs", "jit/src/group.rs"],
+        speed: None,
+    },
+    Part {
+        label: "shared machine every engine uses (decoder, MMU)",
+        paths: &["isa/src", "mmu/src"],
+        exclude: &[],
+        speed: None,
+    },
 ];
 
 /// The bare workloads and the engines of their groups, with what the report calls them.
 const BARE: [&str; 4] = ["alu", "sieve", "keccak", "ecdsa"];
-const BARE_ENGINES: [(&str, &str); 8] = [
+const BARE_ENGINES: [(&str, &str); 6] = [
     ("interp", "interpreter"),
     ("baseline", "JIT baseline tier alone"),
     ("jit", "JIT one-shot (compiles in background)"),
     ("jit-sync", "JIT one-shot, compiles inline"),
     ("jit-warm", "JIT, warm code cache"),
     ("native", "native x86_64"),
-    ("wasmtime", "wasm32 on wasmtime (Cranelift)"),
-    ("wasmi", "wasm32 on wasmi (interpreter)"),
 ];
 const CONTRACTS: [&str; 3] = ["erc20_transfer", "dex_swap", "ecdsa_verify"];
 const CONTRACT_ENGINES: [&str; 5] = ["interp-cold", "jit-cold", "interp-warm", "jit-warm", "native"];
@@ -123,6 +140,10 @@ fn machine(load_before: &str) -> String {
     let _ = writeln!(s, "- toolchain: {}; {}", output("rustc", &["-V"]), output("cargo", &["-V"]));
     let _ = writeln!(s, "- valgrind: {}", output("valgrind", &["--version"]));
     let _ = writeln!(s, "- load average (1, 5, 15 min) before the run: {load_before}; after: {}", loadavg());
+    let busy = load_before.split_whitespace().next().and_then(|l| l.parse::<f64>().ok()).unwrap_or(0.0);
+    if busy > 0.5 * cores as f64 {
+        s.push_str("- **the machine was shared**: other work ran during the bench (see the load), so times are noisier than criterion's ± says and multi-core figures are low; the iai-callgrind counts are unaffected\n");
+    }
     s
 }
 
@@ -140,7 +161,7 @@ fn bare_section(r: &Results, out: &mut String) -> Vec<Band> {
         let mut bars = Vec::new();
         for (f, label) in BARE_ENGINES {
             let Some(m) = g.get(f) else { continue };
-            let speed = if f == "native" || f.starts_with("wasm") {
+            let speed = if f == "native" {
                 // Not guest instructions: the same work, as guest-equivalent MIPS.
                 (insns > 0).then(|| insns as f64 / m.mean / 1e6)
             } else {
@@ -152,7 +173,7 @@ fn bare_section(r: &Results, out: &mut String) -> Vec<Band> {
                 time(m.mean),
                 100.0 * m.half_ci / m.mean,
                 speed.map_or("-".into(), |v| format!("{v:.0}")),
-                if f == "native" || f.starts_with("wasm") { "*" } else { "" },
+                if f == "native" { "*" } else { "" },
                 native.map_or("-".into(), |n| ratio(m.mean / n)),
                 interp.map_or("-".into(), |i| ratio(i / m.mean)),
             );
@@ -287,7 +308,7 @@ fn loc_section(root: &Path, r: &Results, out: &mut String) {
     out.push_str(
         "| part | lines of code | paths | guest MIPS (geometric mean over the bare workloads) |\n|---|---|---|---|\n",
     );
-    for (label, paths, exclude, speed) in ENGINES {
+    for Part { label, paths, exclude, speed } in ENGINES {
         let loc = lines_of_code(root, paths, exclude);
         let speeds: Vec<f64> = speed
             .map(|f| BARE.iter().filter_map(|w| r.get(*w).and_then(|g| g.get(f)).and_then(mips)).collect())
@@ -310,9 +331,9 @@ fn report(root: &Path, r: &Results, iai: &BTreeMap<String, u64>, machine: &str, 
     o.push_str("# aVM benchmarks\n\n<!-- Generated by `cargo run --release --example bench_report`; do not edit by hand. -->\n\n");
     let _ = writeln!(o, "{run}\n\n{machine}");
     o.push_str("Every figure below comes from that one run; ratios are between functions of the same criterion group, measured side by side. Times are criterion's mean (± is half its 95% confidence interval). A loaded or shared machine moves them by ±20%; the iai-callgrind instruction counts do not move.\n\n");
-    o.push_str("## Bare workloads: the engines side by side\n\n`cargo bench --bench engines`. A guest program from `guest/bare` runs to its exit on a fresh 64 MiB machine; `native` is the same Rust workload (`guest/workloads`) compiled for the host. Guest MIPS = guest instructions retired ÷ time; for `native` and wasm (*) it is the guest's instruction count ÷ their time, a guest-equivalent speed.\n\n");
+    o.push_str("## Bare workloads: the engines side by side\n\n`cargo bench --bench engines`. A guest program from `guest/bare` runs to its exit on a fresh 64 MiB machine; `native` is the same Rust workload (`guest/workloads`) compiled for the host. Guest MIPS = guest instructions retired ÷ time; for `native` (*) it is the guest's instruction count ÷ native time, a guest-equivalent speed. (Outside reference points, the same workloads compiled to wasm32 on wasmtime and wasmi, are not benched yet.)\n\n");
     let bare = bare_section(r, &mut o);
-    o.push_str("\n**Mind the ISA.** The guest is RV32IMAC: 32-bit registers. x86_64 (native) and wasm with its `i64` operations are 64-bit, so keccak and secp256k1 (whose `k256` limbs are 64-bit on x86_64, 32-bit on RV32) do the same work in fewer, wider instructions there; part of the gap to native is the ISA, not the engine.\n\n![engines per workload](docs/bench-engines.svg)\n\n");
+    o.push_str("\n**Mind the ISA.** The guest is RV32IMAC: 32-bit registers. x86_64 (native) is 64-bit (as wasm is, with its `i64` operations), so keccak and secp256k1 (whose `k256` limbs are 64-bit on x86_64, 32-bit on RV32) do the same work in fewer, wider instructions there; part of the gap to native is the ISA, not the engine.\n\n![engines per workload](docs/bench-engines.svg)\n\n");
     o.push_str("## Contract workloads and the chain\n\n`cargo bench --bench chain`. One call through the runtime (kernel, contract, host calls, gas; in-memory state, no signature). *cold*: the first transaction of a freshly booted VM (empty decode and code caches); *warm*: a VM that already ran the workload many times. `native` for the ECDSA check is the host's `k256` (precomputed tables, 64-bit limbs) on the same message.\n\n");
     let mut contracts = contract_section(r, &mut o);
     chain_section(r, &mut o, &mut contracts);
@@ -337,9 +358,20 @@ fn main() -> ExitCode {
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let out = value("--out").map_or_else(|| root.join("BENCHMARKS.md"), PathBuf::from);
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let load_before = loadavg();
+    // With `--no-run` the load is the renderer's, not the run's.
+    let load_before = if no_run { format!("(not known: rendered with --no-run) {}", loadavg()) } else { loadavg() };
     let (since, run) = if no_run {
-        (None, "Results already in `target/` (`bench_report --no-run`), whatever run wrote them.".to_owned())
+        let script = format!(
+            "TZ=UTC find '{}' -name estimates.json -path '*/new/*' -printf '%TY-%Tm-%Td %TH:%TM UTC\\n' | sort | sed -n '1p;$p' | paste -sd' '",
+            target.join("criterion").display()
+        );
+        let span = output("sh", &["-c", &script]).replacen(" UTC ", " UTC and ", 1);
+        (
+            None,
+            format!(
+                "Rendered by `cargo run --release --example bench_report -- --no-run` from the results already in `target/` (criterion files written between {span}), i.e. from the last `cargo bench` run."
+            ),
+        )
     } else {
         let start = SystemTime::now();
         let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));

@@ -67,7 +67,7 @@ pub fn bar_chart(title: &str, unit: &str, bands: &[Band]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" font-family="sans-serif" font-size="12">"#
     );
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(s, r#"<text x="{}" y="22" font-size="15" font-weight="bold">{}</text>"#, LEFT, escape(title));
+    let _ = writeln!(s, r#"<text x="{LEFT}" y="22" font-size="15" font-weight="bold">{}</text>"#, escape(title));
     let axis_bottom = height - 40.0 - legend_h;
     for p in lo as i32..=hi as i32 {
         let v = 10f64.powi(p);
