@@ -14,6 +14,8 @@
 //!   An engine that `make_engine` cannot build yet is skipped with a note.
 //! - `jit-warm`: the same, but with one JIT engine kept across runs (warmed by two
 //!   check runs), so its code cache is full: compiled-code speed without Cranelift time.
+//! - `baseline`: the JIT's baseline tier alone (the one-pass template translator,
+//!   Cranelift off), a fresh engine per run: the speed of the simplest JIT tier.
 //! - `native`: the same workload function from `avm-workloads`, compiled for the host.
 //!   `alu`, `keccak` and `ecdsa` are literally the code the guest runs; `sieve` is the
 //!   same algorithm (the guest program keeps its own copy over a static array).
@@ -22,22 +24,28 @@
 //! `Exit::Halt { code: 0 }` (the program checks its own result against a pinned
 //! value) and the bench prints the instructions retired, the console line and the
 //! stack the guest used. After criterion has finished, a table turns its mean times
-//! into MIPS, speed-ups over the interpreter and ratios to native time.
+//! into MIPS, speed-ups over the interpreter and ratios to native time, and each
+//! function's guest instruction count goes to `avm.json` beside criterion's results
+//! (`benches/support`) for `examples/bench_report.rs`.
 //!
 //! `cargo bench --bench engines` (add `-- --quick` for a faster, rougher pass, or a
 //! filter such as `-- keccak`). Samples are few and flat (10 runs of one iteration) so
 //! the whole bench takes a few minutes on the interpreter.
 
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
+
+mod support;
 
 use avm::engine::{make_engine, EngineKind, EngineOptions, HostEngine};
 use avm::run::load_bare_metal;
+use avm_jit::{JitConfig, JitEngine};
 use avm_mmu::{Exit, Machine};
 use avm_workloads::{alu, ecdsa, keccak, sieve};
 use criterion::measurement::WallTime;
-use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use support::{criterion_home, record, Work};
 
 /// Guest RAM: the machine's default size.
 const RAM_SIZE: u32 = 64 << 20;
@@ -175,8 +183,11 @@ fn bench_workload(c: &mut Criterion, w: &Workload) -> Vec<Check> {
         .sampling_mode(SamplingMode::Flat)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5));
+    let work = Work { guest_insns: checks.first().map_or(0, |c| c.instret), txs: 0, recoveries: 0 };
+    group.throughput(Throughput::Elements(work.guest_insns));
     for check in &checks {
         let kind = check.kind;
+        record(w.name, kind.name(), work);
         group.measurement_time(measurement_time(check.wall));
         group.bench_function(kind.name(), |b| {
             b.iter_batched(
@@ -199,11 +210,16 @@ fn bench_workload(c: &mut Criterion, w: &Workload) -> Vec<Check> {
                     BatchSize::PerIteration,
                 );
             });
+            record(w.name, &format!("{kind}-sync"), work);
             bench_warm(&mut group, w.name, check, &elf);
+            record(w.name, &format!("{kind}-warm"), work);
+            bench_baseline(&mut group, w.name, check, &elf);
+            record(w.name, "baseline", work);
         }
     }
     group.measurement_time(Duration::from_secs(5));
     group.bench_function("native", |b| b.iter(w.native));
+    record(w.name, "native", Work::default());
     group.finish();
     checks
 }
@@ -241,14 +257,37 @@ fn bench_warm(group: &mut BenchmarkGroup<'_, WallTime>, workload: &str, check: &
     });
 }
 
-/// Where criterion writes its results: `$CRITERION_HOME`, else `<target dir>/criterion`
-/// (the target dir is three levels above `AVM_GUEST_DIR`, see `build.rs`).
-fn criterion_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    let guest = Path::new(env!("AVM_GUEST_DIR"));
-    guest.ancestors().nth(3).unwrap_or(Path::new("target")).join("criterion")
+/// `baseline`: the JIT's baseline tier alone (`JitConfig::baseline_only`: every block
+/// translated by the one-pass template compiler on first use, Cranelift off), a fresh
+/// engine per run: the speed of the simplest JIT tier, translation included.
+fn bench_baseline(group: &mut BenchmarkGroup<'_, WallTime>, workload: &str, check: &Check, elf: &[u8]) {
+    let fresh = || {
+        let (m, _) = load_bare_metal(elf, RAM_SIZE).expect("guest ELF loads");
+        (m, JitEngine::new(JitConfig::baseline_only()))
+    };
+    let (mut m, mut engine) = fresh();
+    let start = Instant::now();
+    let exit = avm_mmu::Engine::run(&mut engine, &mut m, MAX_INSNS);
+    let wall = start.elapsed();
+    assert_eq!(exit, Exit::Halt { code: 0 }, "{workload} on the baseline tier did not pass");
+    assert_eq!(m.hart.instret, check.instret, "{workload}: the baseline tier retired a different count");
+    println!(
+        "{workload}/baseline: {:.3} s ({:.0} MIPS); counters {}",
+        wall.as_secs_f64(),
+        check.instret as f64 / wall.as_secs_f64() / 1e6,
+        counters(&engine)
+    );
+    group.measurement_time(measurement_time(wall));
+    group.bench_function("baseline", |b| {
+        b.iter_batched(
+            fresh,
+            |(mut m, mut engine)| {
+                let exit = avm_mmu::Engine::run(&mut engine, &mut m, MAX_INSNS);
+                (exit, m, engine)
+            },
+            BatchSize::PerIteration,
+        );
+    });
 }
 
 /// Criterion's mean time in seconds for `group/function`, if this process measured it.
@@ -272,6 +311,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
             if check.kind == EngineKind::Jit {
                 functions.push(format!("{}-sync", check.kind));
                 functions.push(format!("{}-warm", check.kind));
+                functions.push("baseline".to_owned());
             }
             for function in functions {
                 let Some(t) = mean_seconds(home, name, &function, since) else { continue };
@@ -318,7 +358,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
 
 fn main() {
     let home = criterion_home();
-    let mut c = Criterion::default().output_directory(&home).configure_from_args();
+    let mut c = support::criterion();
     // A little slack: file times may be coarser than the clock.
     let since = SystemTime::now() - Duration::from_secs(2);
     let results: Vec<(&str, Vec<Check>)> = WORKLOADS.iter().map(|w| (w.name, bench_workload(&mut c, w))).collect();

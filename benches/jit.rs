@@ -23,6 +23,8 @@
 //!
 //! `cargo bench --bench jit` (add `-- --quick`, or a filter such as `-- compile`).
 
+mod support;
+
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -35,6 +37,7 @@ use avm_jit::cranelift::Translator;
 use avm_jit::{JitConfig, JitEngine};
 use avm_mmu::{Engine, Exit, Machine};
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use support::{record, Work};
 
 const RAM_SIZE: u32 = 64 << 20;
 const MAX_SAMPLE_BLOCKS: usize = 120;
@@ -175,6 +178,7 @@ fn bench_compile(c: &mut Criterion) {
         print_by_length(name, samples);
         group.throughput(Throughput::Elements(insns(samples)));
         group.bench_function(*name, |b| b.iter_custom(|iters| compile_all(samples, iters)));
+        record("compile", name, Work { guest_insns: insns(samples), ..Work::default() });
     }
     group.finish();
 
@@ -194,6 +198,7 @@ fn bench_compile(c: &mut Criterion) {
                 }
             })
         });
+        record("compile-baseline", name, Work { guest_insns: insns(samples), ..Work::default() });
     }
     group.finish();
 
@@ -253,6 +258,7 @@ fn bench_metering(c: &mut Criterion) {
                     criterion::BatchSize::PerIteration,
                 )
             });
+            record("metering", &format!("{name}/{label}"), Work { guest_insns: instret, ..Work::default() });
         }
     }
     group.finish();
@@ -267,7 +273,7 @@ fn filtered_out(group: &str) -> bool {
 }
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
+    let mut c = support::criterion();
     if !filtered_out("compile") {
         bench_compile(&mut c);
     }
