@@ -38,6 +38,10 @@ pub struct Trampoline {
     chains: [Option<BlockFn>; CHAIN_STUBS],
 }
 
+/// The address of the boxed [`CodeMemory`] the shared trampoline lives in,
+/// never freed (see [`Trampoline::shared`]).
+static KEPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// See [`Trampoline::shared`].
 static SHARED: std::sync::OnceLock<Result<Trampoline, CompileError>> = std::sync::OnceLock::new();
 
@@ -100,8 +104,11 @@ impl Trampoline {
             // signature and installed whole; its memory is never freed.
             *slot = Some(unsafe { BlockFn::from_code(stub) });
         }
-        // The code stays mapped for the life of the process (see above).
-        std::mem::forget(code);
+        // The code stays mapped for the life of the process (see above),
+        // held by a static rather than `mem::forget`: memory nobody can
+        // reach is what leak checkers report (LeakSanitizer under `cargo
+        // fuzz` did, failing every run at exit), and this is kept on purpose.
+        KEPT.store(Box::into_raw(Box::new(code)) as usize, std::sync::atomic::Ordering::Release);
         // SAFETY: `enter` is the function just compiled with the `system_v`
         // signature (three pointers in, a u32 out) that `TrampolineFn`
         // names, installed whole; its memory is never freed.
@@ -181,4 +188,24 @@ fn emit_chain_stub(b: &mut FunctionBuilder, m: Value, ctx: Value, region_sig: Si
     b.switch_to_block(out);
     let end = b.ins().iconst(I32, i64::from(Status::End.code()));
     b.ins().return_(&[end]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Trampoline, KEPT};
+
+    /// Regression (issue 19's fuzz campaign): the trampoline's code memory
+    /// was `mem::forget`-ed, so LeakSanitizer reported it at the exit of
+    /// every `cargo fuzz run` of the JIT targets, which then failed. It must
+    /// stay reachable from a static for as long as the process runs.
+    #[test]
+    fn trampoline_code_memory_stays_reachable_for_leak_checkers() {
+        let first = Trampoline::shared().expect("the host ISA compiles the trampoline");
+        let kept = KEPT.load(std::sync::atomic::Ordering::Acquire);
+        assert_ne!(kept, 0, "the code memory is held by KEPT");
+        // Asking again reuses it: nothing more is kept (or leaked).
+        let again = Trampoline::shared().expect("shared");
+        assert_eq!(again.func() as usize, first.func() as usize);
+        assert_eq!(KEPT.load(std::sync::atomic::Ordering::Acquire), kept);
+    }
 }
