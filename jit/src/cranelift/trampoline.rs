@@ -39,7 +39,10 @@ pub struct Trampoline {
 }
 
 /// The address of the boxed [`CodeMemory`] the shared trampoline lives in,
-/// never freed (see [`Trampoline::shared`]).
+/// never freed (see [`Trampoline::shared`]). `#[used]`: the program only
+/// ever stores to it, and without the attribute the optimiser deletes such a
+/// static with its store (then the memory looked leaked again).
+#[used]
 static KEPT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// See [`Trampoline::shared`].
