@@ -236,5 +236,7 @@ fn csr_op(
     }
     m.hart.x[rd] = old;
     m.hart.x[0] = 0;
-    Ok(Step::EndBlock(next))
+    // A plain CSR changes nothing the rest of the block depends on, so the
+    // block goes on (`Inst::ends_block` agrees, and did not cut it here).
+    Ok(if avm_isa::csr::is_plain(csr) { Step::Next(next) } else { Step::EndBlock(next) })
 }

@@ -90,6 +90,19 @@ pub const fn is_read_only(addr: u16) -> bool {
     (addr >> 10) & 3 == 3
 }
 
+/// True for a *plain* CSR: one whose only state is its own value. Reading it
+/// has no side effect and does not depend on the instruction count, writing
+/// it changes no translation, interrupt state or counter, and whether an
+/// access is legal depends on the privilege level alone. These are the
+/// trap-handling registers a kernel touches on every trap (`xscratch`,
+/// `xepc`, `xcause`, `xtval`): nothing they hold is consulted until the next
+/// trap or `xret`, so an instruction that accesses one need not end its basic
+/// block (see [`crate::Inst::ends_block`]), and a trap entry or exit path runs
+/// as one block instead of a block per CSR access.
+pub const fn is_plain(addr: u16) -> bool {
+    matches!(addr, SSCRATCH | SEPC | SCAUSE | STVAL | MSCRATCH | MEPC | MCAUSE | MTVAL)
+}
+
 /// Lowest privilege level (0 = U, 1 = S, 3 = M) allowed to access the CSR
 /// (address bits 9:8).
 pub const fn min_privilege(addr: u16) -> u8 {

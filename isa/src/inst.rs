@@ -443,9 +443,14 @@ pub enum Inst {
 
 impl Inst {
     /// True if this instruction may change the pc other than by falling through,
-    /// or may change the privilege level, CSRs or translation: the instructions
-    /// that end a basic block.
+    /// or may change the privilege level, translation or interrupt state, or
+    /// reads the instruction count: the instructions that end a basic block.
+    /// A CSR instruction ends its block unless the CSR is
+    /// [plain](crate::csr::is_plain) (its value is all it changes or reads).
     pub const fn ends_block(&self) -> bool {
+        if let Inst::Csr { csr, .. } = self {
+            return !crate::csr::is_plain(*csr);
+        }
         matches!(
             self,
             Inst::Jal { .. }
@@ -458,7 +463,6 @@ impl Inst {
                 | Inst::Sret
                 | Inst::Wfi
                 | Inst::SfenceVma { .. }
-                | Inst::Csr { .. }
                 | Inst::Illegal { .. }
         )
     }
