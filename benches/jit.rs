@@ -1,4 +1,4 @@
-//! # JIT compile latency and metering cost
+//! # JIT compile latency, metering cost and what fusion buys
 //!
 //! - `compile/<workload>`: Cranelift time for real guest blocks. The executable
 //!   segment of each guest program in `AVM_GUEST_DIR` is cut into blocks by a
@@ -20,8 +20,11 @@
 //!   metering on (the default: a compiled block is entered only if the budget
 //!   covers it) and off (`JitConfig::metering = false`, a bench-only switch that
 //!   skips the budget comparisons; the run ends at the program's own exit).
+//! - `fusion/<workload>`: the same warm runs with the wide-multiply fusion on
+//!   (the default: `mul` and `mulhu` on the same operands share one host
+//!   multiply) and off (`JitConfig::fusion = false`); results are identical.
 //!
-//! `cargo bench --bench jit` (add `-- --quick`, or a filter such as `-- compile`).
+//! `cargo bench --bench jit` (add `-- --quick`, or a filter such as `-- compile` or `-- fusion`).
 
 mod support;
 
@@ -240,25 +243,35 @@ fn run_once(engine: &mut JitEngine, elf: &[u8]) -> Machine {
 }
 
 fn bench_metering(c: &mut Criterion) {
-    let mut group = c.benchmark_group("metering");
+    bench_switch(c, "metering", |metering| JitConfig { metering, ..JitConfig::default() });
+}
+
+fn bench_fusion(c: &mut Criterion) {
+    bench_switch(c, "fusion", |fusion| JitConfig { fusion, ..JitConfig::default() });
+}
+
+/// Whole warm runs of every workload with a JIT switch on and off, side by
+/// side in group `name` (functions `<workload>/on` and `<workload>/off`).
+fn bench_switch(c: &mut Criterion, name: &str, config: impl Fn(bool) -> JitConfig) {
+    let mut group = c.benchmark_group(name);
     group.sample_size(10).sampling_mode(SamplingMode::Flat).warm_up_time(Duration::from_millis(500));
     group.measurement_time(Duration::from_secs(3));
-    for name in WORKLOADS {
-        let elf = guest_elf(name);
-        for metering in [true, false] {
-            let mut engine = JitEngine::new(JitConfig { metering, ..JitConfig::default() });
+    for workload in WORKLOADS {
+        let elf = guest_elf(workload);
+        for on in [true, false] {
+            let mut engine = JitEngine::new(config(on));
             // Warm: every hot block compiled before timing.
             let instret = run_once(&mut engine, &elf).hart.instret;
             group.throughput(Throughput::Elements(instret));
-            let label = if metering { "on" } else { "off" };
-            group.bench_function(BenchmarkId::new(name, label), |b| {
+            let label = if on { "on" } else { "off" };
+            group.bench_function(BenchmarkId::new(workload, label), |b| {
                 b.iter_batched(
                     || load_bare_metal(&elf, RAM_SIZE).expect("guest ELF loads").0,
                     |mut m| engine.run(&mut m, u64::MAX),
                     criterion::BatchSize::PerIteration,
                 )
             });
-            record("metering", &format!("{name}/{label}"), Work { guest_insns: instret, ..Work::default() });
+            record(name, &format!("{workload}/{label}"), Work { guest_insns: instret, ..Work::default() });
         }
     }
     group.finish();
@@ -268,7 +281,7 @@ fn bench_metering(c: &mut Criterion) {
 /// with `group` (its setup is skipped too: the metering setup runs programs).
 fn filtered_out(group: &str) -> bool {
     let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let named = |f: &String| ["compile", "metering"].iter().any(|g| f.starts_with(g));
+    let named = |f: &String| ["compile", "metering", "fusion"].iter().any(|g| f.starts_with(g));
     filters.iter().any(named) && !filters.iter().any(|f| f.starts_with(group))
 }
 
@@ -279,6 +292,9 @@ fn main() {
     }
     if !filtered_out("metering") {
         bench_metering(&mut c);
+    }
+    if !filtered_out("fusion") {
+        bench_fusion(&mut c);
     }
     c.final_summary();
 }

@@ -260,4 +260,18 @@ mod tests {
         }
         assert!(AluOp::Remu.is_division() && !AluOp::Mulhu.is_division());
     }
+
+    #[test]
+    fn only_plain_csrs_keep_the_block_going() {
+        let (a, b) = (Reg::new(10), Reg::new(11));
+        let on = |csr| Inst::Csr { op: CsrOp::Rw, rd: a, rs1: b, csr };
+        for csr in [crate::csr::SSCRATCH, crate::csr::SEPC, crate::csr::MSCRATCH, crate::csr::MTVAL] {
+            assert!(!on(csr).ends_block(), "{csr:#x}");
+        }
+        // Translation, interrupt state, counters: the block must end.
+        for csr in [crate::csr::SATP, crate::csr::SSTATUS, crate::csr::MIE, crate::csr::MINSTRET, crate::csr::CYCLE] {
+            assert!(on(csr).ends_block(), "{csr:#x}");
+        }
+        assert!(Inst::Sret.ends_block() && !Inst::Fence { pred: 0, succ: 0, fm: 0 }.ends_block());
+    }
 }

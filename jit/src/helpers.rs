@@ -1,7 +1,9 @@
 //! The helpers compiled code calls for everything it does not emit: the
 //! `extern "C"` functions that run one instruction through the
 //! interpreter's own [`execute`], so that CSR access, `ecall`, `mret`,
-//! atomics and the rest have one meaning in the whole project.
+//! atomics and the rest have one meaning in the whole project; and the TLB
+//! refills ([`jit_fill`], [`jit_fill_group`]) that let a load or store that
+//! missed the TLB go on compiled when the miss needs nothing but a fill.
 //!
 //! Every helper takes the machine and the context as raw pointers (compiled
 //! code has nothing else) and turns them back into references for the length
@@ -15,6 +17,7 @@
 
 use avm_interp::{execute, Step};
 use avm_isa::{decode, Decoded};
+use avm_mmu::tlb::Access;
 use avm_mmu::{Machine, Trap};
 
 use crate::abi::{JitCtx, Status};
@@ -90,4 +93,34 @@ pub(crate) extern "C" fn jit_exec_next(m: *mut Machine, ctx: *mut JitCtx, pc: u3
     let Decoded { inst, len } = decode(word);
     let result = execute(m, inst, pc, u32::from(len));
     finish(m, ctx, result, pc, None)
+}
+
+/// After a TLB miss of a single load or store of `len` bytes at `addr`
+/// (`write` nonzero for a store): refill the entry if that is all the miss
+/// needs ([`Machine::fill_tlb_quietly`]) and return 1, so the access goes on
+/// compiled; 0 leaves the machine untouched and the code takes its side
+/// exit. In the kernel every task's pages miss once per call (a fresh
+/// address space), and each miss was a side exit into the interpreter for
+/// the rest of the block.
+pub(crate) extern "C" fn jit_fill(m: *mut Machine, addr: u32, len: u32, write: u32) -> u32 {
+    // SAFETY: as for `jit_exec` (module docs); only the machine is passed.
+    let m = unsafe { &mut *m };
+    let access = if write != 0 { Access::Write } else { Access::Read };
+    u32::from(m.fill_tlb_quietly(addr, len, access))
+}
+
+/// [`jit_fill`] for an access group (`plan::group`) whose accesses are all
+/// loads (`write` 0) or all stores, and whose first and last bytes, `lo`
+/// and `hi`, are in one page: refill that page's entry and return 1 if
+/// that is all the group needs, else change nothing and return 0. Then the
+/// TLB ends as the interpreter's would: its first access of the group
+/// fills that same entry and the others hit it. A group across two pages,
+/// or with loads and stores (whose entries the interpreter fills at two
+/// different accesses, with a store in between that could rewrite a page
+/// table), always takes its side exit.
+pub(crate) extern "C" fn jit_fill_group(m: *mut Machine, lo: u32, hi: u32, write: u32) -> u32 {
+    if lo >> 12 != hi >> 12 {
+        return 0;
+    }
+    jit_fill(m, lo, hi - lo + 1, write)
 }

@@ -160,6 +160,17 @@ pub enum WriteEffect {
     FlushTlb,
 }
 
+/// The bits a write to a [plain](avm_isa::csr::is_plain) CSR keeps: all of
+/// them, but bit 0 of `mepc`/`sepc` (IALIGN = 16: an exception pc is always
+/// even). [`Csrs::write`] applies it, and so does compiled code that writes
+/// the field itself.
+pub const fn plain_write_mask(csr: u16) -> u32 {
+    match csr {
+        addr::MEPC | addr::SEPC => !1,
+        _ => !0,
+    }
+}
+
 impl Csrs {
     /// May `privilege` access `csr` (for writing if `write`)? Returns false for
     /// unknown CSRs and every rule violation; the caller raises illegal
@@ -255,15 +266,18 @@ impl Csrs {
             // Modes 2 and 3 are reserved: keep the low mode bit only.
             addr::MTVEC => self.mtvec = value & !0b10,
             addr::STVEC => self.stvec = value & !0b10,
-            addr::MSCRATCH => self.mscratch = value,
-            addr::SSCRATCH => self.sscratch = value,
-            // IALIGN = 16: bit 0 of an exception pc is always zero.
-            addr::MEPC => self.mepc = value & !1,
-            addr::SEPC => self.sepc = value & !1,
-            addr::MCAUSE => self.mcause = value,
-            addr::SCAUSE => self.scause = value,
-            addr::MTVAL => self.mtval = value,
-            addr::STVAL => self.stval = value,
+            addr::MSCRATCH
+            | addr::SSCRATCH
+            | addr::MEPC
+            | addr::SEPC
+            | addr::MCAUSE
+            | addr::SCAUSE
+            | addr::MTVAL
+            | addr::STVAL => {
+                if let Some(field) = self.plain_mut(csr) {
+                    *field = value & plain_write_mask(csr);
+                }
+            }
             addr::SATP => {
                 self.satp = value & SATP_WRITABLE;
                 return WriteEffect::FlushTlb;
@@ -289,6 +303,22 @@ impl Csrs {
             _ => {}
         }
         WriteEffect::None
+    }
+
+    /// The field of a [plain](avm_isa::csr::is_plain) CSR (`None` for any
+    /// other): what the JIT reads and writes in place, at this field's offset.
+    pub fn plain_mut(&mut self, csr: u16) -> Option<&mut u32> {
+        Some(match csr {
+            addr::MSCRATCH => &mut self.mscratch,
+            addr::SSCRATCH => &mut self.sscratch,
+            addr::MEPC => &mut self.mepc,
+            addr::SEPC => &mut self.sepc,
+            addr::MCAUSE => &mut self.mcause,
+            addr::SCAUSE => &mut self.scause,
+            addr::MTVAL => &mut self.mtval,
+            addr::STVAL => &mut self.stval,
+            _ => return None,
+        })
     }
 
     fn write_mstatus(&mut self, value: u32, mask: u32) -> WriteEffect {

@@ -191,6 +191,42 @@ impl Machine {
         Ok((paddr, off))
     }
 
+    /// The RAM offset an access of `len` bytes at `vaddr` reaches, if the
+    /// access could only need a TLB fill to proceed: it stays in one page,
+    /// its walk (if any) writes nothing ([`sv32::probe`]: the leaf already
+    /// has A, and D for a store), and it reaches plain RAM (for a store, a
+    /// page with no code and no watch). `None` otherwise. Nothing changes
+    /// either way.
+    pub fn quiet_translation(&mut self, vaddr: u32, len: u32, access: Access) -> Option<u32> {
+        if (vaddr & 0xfff) + len > PAGE_SIZE || access == Access::Fetch {
+            return None;
+        }
+        let privilege = self.data_privilege();
+        let satp = self.hart.csr.satp;
+        let paddr = if privilege == Privilege::Machine || satp & SATP_MODE_SV32 == 0 {
+            vaddr
+        } else {
+            let ctx = WalkContext { satp, mstatus: self.hart.csr.mstatus, privilege };
+            u32::try_from(sv32::probe(&mut PhysPtes(self), ctx, vaddr, access)?).ok()?
+        };
+        let off = self.ram.offset_of(paddr, 1)?;
+        (access != Access::Write || self.ram.page_flags(off) == 0).then_some(off)
+    }
+
+    /// Make the TLB hold `vaddr`'s page for `access` if that takes nothing
+    /// but a fill ([`Machine::quiet_translation`]); returns whether
+    /// `tlb.lookup(access, vaddr, len)` now hits. On false nothing has
+    /// changed, and the access must take the full path (`load`/`store`),
+    /// which faults, sets A/D bits or reaches a device as it should. On true
+    /// the TLB is as the full path would have left it (it fills the same
+    /// entry at the same access), so compiled code that refills in place of
+    /// a side exit leaves the machine exactly as the interpreter would.
+    pub fn fill_tlb_quietly(&mut self, vaddr: u32, len: u32, access: Access) -> bool {
+        let Some(off) = self.quiet_translation(vaddr, len, access) else { return false };
+        self.tlb.fill(access, vaddr, off);
+        self.tlb.lookup(access, vaddr, len).is_some()
+    }
+
     // ----- loads and stores -------------------------------------------------
 
     /// Load `N` (1, 2 or 4) little-endian bytes from a virtual address.

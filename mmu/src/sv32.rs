@@ -73,8 +73,43 @@ pub struct WalkContext {
 }
 
 /// Translate `vaddr` for `access`. Returns the physical address (possibly
-/// above 4 GiB, which the caller rejects).
+/// above 4 GiB, which the caller rejects). Sets the leaf's A bit (and D for
+/// a write) in memory if it is clear.
 pub fn walk(mem: &mut impl PteMemory, ctx: WalkContext, vaddr: u32, access: Access) -> Result<u64, Trap> {
+    let leaf = find_leaf(mem, ctx, vaddr, access)?;
+    let needed = ad_bits(access);
+    if leaf.pte & needed != needed {
+        mem.write_pte(leaf.pte_addr, leaf.pte | needed);
+    }
+    Ok(leaf.paddr)
+}
+
+/// [`walk`] without side effects: the physical address, if the walk would
+/// succeed *and* write nothing (the leaf already has A, and D for a write);
+/// `None` otherwise, with nothing changed. Compiled code uses it to refill
+/// its TLB in place of a side exit to the interpreter: a walk that must set
+/// A or D, or that faults, is left to the interpreter, which does it
+/// exactly. (The aVM kernel writes every PTE with A and D set.)
+pub fn probe(mem: &mut impl PteMemory, ctx: WalkContext, vaddr: u32, access: Access) -> Option<u64> {
+    let leaf = find_leaf(mem, ctx, vaddr, access).ok()?;
+    let needed = ad_bits(access);
+    (leaf.pte & needed == needed).then_some(leaf.paddr)
+}
+
+/// The PTE bits an access must find set in its leaf.
+fn ad_bits(access: Access) -> u32 {
+    PTE_A | if access == Access::Write { PTE_D } else { 0 }
+}
+
+/// A leaf PTE that permits an access, where it is, and the translation.
+struct Leaf {
+    pte_addr: u64,
+    pte: u32,
+    paddr: u64,
+}
+
+/// The two-level walk and every check of it but the A/D update.
+fn find_leaf(mem: &mut impl PteMemory, ctx: WalkContext, vaddr: u32, access: Access) -> Result<Leaf, Trap> {
     let vpn = [(vaddr >> 12) & 0x3ff, vaddr >> 22];
     let mut table = u64::from(ctx.satp & 0x3f_ffff) << 12;
     let mut level = 1usize;
@@ -103,12 +138,8 @@ pub fn walk(mem: &mut impl PteMemory, ctx: WalkContext, vaddr: u32, access: Acce
         if level == 1 && ppn & 0x3ff != 0 {
             return Err(page_fault(access, vaddr));
         }
-        let needed = PTE_A | if access == Access::Write { PTE_D } else { 0 };
-        if pte & needed != needed {
-            mem.write_pte(pte_addr, pte | needed);
-        }
         let page = if level == 1 { (ppn & !0x3ff) | u64::from(vpn[0]) } else { ppn };
-        return Ok((page << 12) | u64::from(vaddr & 0xfff));
+        return Ok(Leaf { pte_addr, pte, paddr: (page << 12) | u64::from(vaddr & 0xfff) });
     }
 }
 

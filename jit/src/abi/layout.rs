@@ -7,13 +7,14 @@
 
 use std::mem::offset_of;
 
-use avm_mmu::{Hart, Machine, Tlb, TlbEntry};
+use avm_mmu::{Csrs, Hart, Machine, Privilege, Tlb, TlbEntry};
 
 use super::ctx::{BaseSlot, JitCtx, SuccSlot};
 
 pub(crate) const OFF_X: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, x)) as i32;
 pub(crate) const OFF_PC: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, pc)) as i32;
 pub(crate) const OFF_INSTRET: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, instret)) as i32;
+pub(crate) const OFF_PRIVILEGE: i32 = (offset_of!(Machine, hart) + offset_of!(Hart, privilege)) as i32;
 pub(crate) const OFF_STOP: i32 = offset_of!(Machine, stop_block) as i32;
 pub(crate) const OFF_TLB_READ: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, read)) as i32;
 pub(crate) const OFF_TLB_WRITE: i32 = (offset_of!(Machine, tlb) + offset_of!(Tlb, write)) as i32;
@@ -40,6 +41,21 @@ pub(crate) const OFF_BSLOT_OFF: i32 = offset_of!(BaseSlot, off) as i32;
 pub(crate) const OFF_BSLOT_RUNS: i32 = offset_of!(BaseSlot, runs) as i32;
 pub(crate) const OFF_BSLOT_FUNC: i32 = offset_of!(BaseSlot, func) as i32;
 pub(crate) const OFF_BSLOT_LEN: i32 = offset_of!(BaseSlot, len) as i32;
+
+/// The offset in [`Machine`] of a [plain](avm_isa::csr::is_plain) CSR's
+/// field, which compiled code reads and writes in place; `None` for any
+/// other CSR. The field comes from [`Csrs::plain_mut`], the MMU's own map, so
+/// the two cannot disagree.
+pub(crate) fn plain_csr_offset(csr: u16) -> Option<i32> {
+    let mut csrs = Csrs::default();
+    let base = std::ptr::from_ref(&csrs) as usize;
+    let field = std::ptr::from_mut(csrs.plain_mut(csr)?) as usize;
+    Some((offset_of!(Machine, hart) + offset_of!(Hart, csr) + (field - base)) as i32)
+}
+
+// Compiled code compares the privilege byte with the levels' encodings.
+const _: () = assert!(std::mem::size_of::<Privilege>() == 1);
+const _: () = assert!(Privilege::Supervisor as u8 == 1 && Privilege::Machine as u8 == 3);
 
 // The inline TLB fast paths read an entry as two 32-bit words.
 const _: () = assert!(std::mem::size_of::<TlbEntry>() == 8);

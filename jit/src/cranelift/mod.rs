@@ -41,14 +41,25 @@
 //!   (see `plan::region::unrolls`).
 //! - **Loads and stores** inline the TLB hit path of `Machine::load`/`store`
 //!   (index, one tag compare that also covers the in-page check, add, host
-//!   access). A miss (no translation cached, a page crossing, a device, a
-//!   store to a code page) is a *side exit*: the function stores `pc` and
-//!   `instret` of that instruction and returns [`Status::Miss`](crate::abi::Status::Miss); the engine
+//!   access). On a miss a cold path first asks `jit_fill` whether a TLB
+//!   fill is all the access needs (a walk that writes no A/D bit, to plain
+//!   RAM; the kernel's fresh address space for every call misses once per
+//!   page): if so the entry is filled, exactly as the interpreter would at
+//!   this access, and the access goes on compiled. Any other miss (a page
+//!   fault, an A/D update, a page crossing, a device, a store to a code
+//!   page) is a *side exit*: the function stores `pc` and `instret` of that
+//!   instruction and returns [`Status::Miss`](crate::abi::Status::Miss); the engine
 //!   runs the rest of the guest block in the interpreter, which walks the
 //!   page table, fills the TLB, raises the fault or ends the block exactly
 //!   as it always does. Compiled code therefore never performs a slow
-//!   access, never raises a memory fault and never calls back for one.
-//! - **Everything else** (CSR, `ecall`, `mret`, atomics, `fence.i`, ...;
+//!   access and never raises a memory fault.
+//! - **Wide multiplies** (`mul` with `mulhu`, `mulh` or `mulhsu` on the same
+//!   operands, a few instructions apart) share one 64-bit host multiply
+//!   (see `emit::alu`).
+//! - **CSR instructions on the plain CSRs** (`sscratch`, `sepc`, `scause`,
+//!   `stval` and their M-mode twins, which a kernel touches on every trap)
+//!   are a privilege check, a load and a store (see `emit::csr`).
+//! - **Everything else** (other CSRs, `ecall`, `mret`, atomics, `fence.i`, ...;
 //!   see `plan::lower::uses_helper`) calls `jit_exec`, which runs the interpreter's `execute` for that one
 //!   instruction.
 
@@ -111,13 +122,16 @@ pub struct Translator {
     ctx: Context,
     fctx: FunctionBuilderContext,
     sig: Signature,
-    /// Signatures of the helpers `jit_exec` and `jit_exec_next`.
-    helper_sigs: (Signature, Signature),
+    /// Signatures of the helpers `jit_exec`, `jit_exec_next` and
+    /// `jit_fill`/`jit_fill_group`.
+    helper_sigs: (Signature, Signature, Signature),
     /// Branches inside a region jump inside the function (see
     /// [`Translator::set_chaining`]).
     chaining: bool,
     /// Internal edges check the budget (see [`Translator::set_metering`]).
     metering: bool,
+    /// Wide multiplies share one product (see [`Translator::set_fusion`]).
+    fusion: bool,
     /// Regions compiled so far (picks each one's chain stub copy).
     compiled: u64,
     /// Print every region's guest code, Cranelift IR and host code to
@@ -178,7 +192,7 @@ impl Translator {
             sig.returns.push(AbiParam::new(I32));
             sig
         };
-        let helper_sigs = (helper(&[ptr, ptr, I32, I32]), helper(&[ptr, ptr, I32]));
+        let helper_sigs = (helper(&[ptr, ptr, I32, I32]), helper(&[ptr, ptr, I32]), helper(&[ptr, I32, I32, I32]));
         Ok(Translator {
             isa,
             code,
@@ -188,6 +202,7 @@ impl Translator {
             helper_sigs,
             chaining: true,
             metering: true,
+            fusion: true,
             compiled: 0,
             dump: std::env::var("AVM_JIT_DUMP").is_ok_and(|v| v == "1"),
             #[cfg(test)]
@@ -208,6 +223,14 @@ impl Translator {
     /// (`JitConfig::metering`); a run may then overshoot its limit.
     pub fn set_metering(&mut self, on: bool) {
         self.metering = on;
+    }
+
+    /// Whether the two halves of a 32x32->64 multiply (`mul` and `mulhu`,
+    /// `mulh` or `mulhsu` on the same operands) share one host multiply
+    /// (default on; see `emit::alu`). Off only to measure what it buys
+    /// (`JitConfig::fusion`); results are the same either way.
+    pub fn set_fusion(&mut self, on: bool) {
+        self.fusion = on;
     }
 
     /// Compile a single block `ops`, whose encoded bytes are `bytes` (a
@@ -252,12 +275,13 @@ impl Translator {
             let helpers = Helpers {
                 exec: b.import_signature(self.helper_sigs.0.clone()),
                 exec_next: b.import_signature(self.helper_sigs.1.clone()),
+                fill: b.import_signature(self.helper_sigs.2.clone()),
             };
             let region_sig = b.import_signature(self.sig.clone());
             // Spread the regions over the stub copies.
             self.compiled = self.compiled.wrapping_add(1);
             let stub = (self.compiled % CHAIN_STUBS as u64) as usize;
-            Emitter::emit(&mut b, helpers, (region_sig, stub), blocks, self.chaining, self.metering);
+            Emitter::emit(&mut b, helpers, (region_sig, stub), blocks, self.chaining, self.metering, self.fusion);
             #[cfg(test)]
             if std::mem::take(&mut self.panic_while_building) {
                 panic!("injected: a compiler bug in the middle of a function");

@@ -27,6 +27,11 @@ pub struct JitConfig {
     /// a run may overshoot its limit by up to a block (and loop chains).
     /// Never turn it off where the limit matters.
     pub metering: bool,
+    /// Fuse the two halves of a wide multiply into one host multiply
+    /// (default on; see [`Translator::set_fusion`](crate::Translator::set_fusion)).
+    /// Off only to measure what the fusion buys (`benches/jit.rs`); results
+    /// are identical either way.
+    pub fusion: bool,
     /// Run warm blocks that have no Cranelift code yet through the
     /// baseline tier ([`crate::baseline`]) instead of the interpreter
     /// (default on; x86-64 hosts only).
@@ -65,6 +70,7 @@ impl Default for JitConfig {
             max_code_bytes: 32 << 20,
             crosscheck: std::env::var("AVM_CROSSCHECK").is_ok_and(|v| v == "1"),
             metering: true,
+            fusion: true,
             background: false,
             baseline: true,
             baseline_threshold: DEFAULT_BASELINE_THRESHOLD,

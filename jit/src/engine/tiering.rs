@@ -198,11 +198,12 @@ impl JitEngine {
             self.stats.budget_refusals += 1;
             return Promotion::Refused;
         }
-        let (chaining, metering) = (!self.config.crosscheck, self.config.metering);
+        let (chaining, metering, fusion) = (!self.config.crosscheck, self.config.metering, self.config.fusion);
         let setup = move |t: &mut Translator| {
             // The crosscheck compares after every block: no loops inside.
             t.set_chaining(chaining);
             t.set_metering(metering);
+            t.set_fusion(fusion);
         };
         if self.worker.as_ref().is_some_and(|w| !w.is_alive()) {
             self.replace_dead_worker();

@@ -116,9 +116,41 @@ impl<E: Entropy + ?Sized> Gen<'_, E> {
     }
 
     fn alu(&mut self) {
+        if self.d.chance(20) {
+            return self.wide_idiom();
+        }
         let op = self.d.pick(AluOp::ALL);
         let (rd, rs1, rs2) = (self.rd(), self.rs(), self.rs());
         self.a.alu(op, rd, rs1, rs2);
+    }
+
+    /// The pairs RV32 code computes 64-bit arithmetic with, which the JIT
+    /// fuses into one host operation: both halves of a product (`mul` and
+    /// `mulhu`/`mulh`/`mulhsu` on the same registers, in either order,
+    /// operands sometimes swapped) and an add with its carry (`add lo, a, b;
+    /// sltu c, lo, a`). Sometimes the first instruction overwrites an
+    /// operand of the second, which must then not be fused; the runner's
+    /// budget slices land between the two as anywhere else.
+    fn wide_idiom(&mut self) {
+        let (a, b) = (self.rs(), self.rs());
+        let (lo, hi) = (self.rd(), self.rd());
+        // Usually distinct from the operands, as a compiler allocates them.
+        let lo = if self.d.chance(80) && (lo == a || lo == b) { self.rd() } else { lo };
+        if self.d.chance(75) {
+            let high = self.d.pick(&[AluOp::Mulhu, AluOp::Mulhu, AluOp::Mulh, AluOp::Mulhsu]);
+            let (a2, b2) = if self.d.chance(25) { (b, a) } else { (a, b) };
+            if self.d.chance(50) {
+                self.a.alu(AluOp::Mul, lo, a, b);
+                self.a.alu(high, hi, a2, b2);
+            } else {
+                self.a.alu(high, hi, a, b);
+                self.a.alu(AluOp::Mul, lo, a2, b2);
+            }
+        } else {
+            self.a.alu(AluOp::Add, lo, a, b);
+            let other = if self.d.chance(50) { a } else { b };
+            self.a.alu(AluOp::Sltu, hi, lo, other);
+        }
     }
 
     fn alu_imm(&mut self) {

@@ -12,7 +12,7 @@ use crate::abi::layout::*;
 use crate::abi::Status;
 use crate::cranelift::ir::{fetch_entry, ram_flags, state_flags, I32, I64};
 use crate::helpers;
-use crate::plan::lower::straddles_inline;
+use crate::plan::lower::{plain_csr, straddles_inline};
 use crate::plan::region::UNROLL;
 
 /// The Cranelift condition code of a comparison (branches and `slt`/`sltu`).
@@ -184,6 +184,9 @@ impl Emitter<'_, '_> {
                 let v = self.alu_imm(op, a, imm);
                 self.set(rd, v);
             }
+            Inst::Alu { op: op @ (AluOp::Mul | AluOp::Mulh | AluOp::Mulhu | AluOp::Mulhsu), rd, rs1, rs2 } => {
+                self.multiply(op, rd, rs1, rs2);
+            }
             Inst::Alu { op, rd, rs1, rs2 } => {
                 let a = self.reg(rs1);
                 let b = self.reg(rs2);
@@ -235,6 +238,7 @@ impl Emitter<'_, '_> {
             }
             // One in-order hart: nothing to order.
             Inst::Fence { .. } => {}
+            Inst::Csr { op, rd, rs1, csr } if plain_csr(inst).is_some() => self.plain_csr(op, rd, rs1, csr, s),
             // What `plan::lower::uses_helper` leaves to the interpreter.
             // Listed, not `_`: a new instruction is a decision here.
             Inst::Lr { .. }
@@ -279,6 +283,7 @@ impl Emitter<'_, '_> {
         self.b.seal_block(cont);
         self.b.switch_to_block(cont);
         // The helper may have written its rd (and x0 back to 0).
+        self.versions = self.versions.map(|v| v.wrapping_add(1));
         if self.keep {
             self.load_named();
         } else {

@@ -1,15 +1,19 @@
 //! Loads and stores: the inline TLB hit path of `Machine::load`/`store`,
-//! one check per access group ([`crate::plan::group`]), and the side exit
-//! to the interpreter on a miss.
+//! one check per access group ([`crate::plan::group`]), a refill of the TLB
+//! on a miss that needs nothing else (a helper call on a cold path), and
+//! the side exit to the interpreter on any other miss.
 
 use avm_isa::{LoadOp, Reg, StoreOp};
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{BlockArg, InstBuilder, Value};
 
+use avm_mmu::Machine;
+
 use super::{Emitter, Site};
 use crate::abi::layout::*;
 use crate::abi::Status;
 use crate::cranelift::ir::{ram_flags, state_flags, tlb_entry, I32, I64};
+use crate::helpers;
 use crate::plan::group::Group;
 
 impl Emitter<'_, '_> {
@@ -32,12 +36,49 @@ impl Emitter<'_, '_> {
         let last = if width > 1 { b.ins().iadd_imm_s(addr, i64::from(width - 1)) } else { addr };
         let want = b.ins().band_imm_u(last, !0xfff_i64 & 0xffff_ffff);
         let hit = b.ins().icmp(IntCC::Equal, tag, want);
-        self.side_exit_unless(hit, s);
-        let b = &mut self.b;
         let delta = b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
+        let width = self.iconst(width);
+        let delta = self.refill_unless(hit, delta, (helpers::jit_fill, [addr, width]), (side, entry), s);
+        let b = &mut self.b;
         let off = b.ins().iadd(addr, delta);
         let off = b.ins().uextend(I64, off);
         b.ins().iadd(self.ram, off)
+    }
+
+    /// Continue with `delta` if `hit`; otherwise call the refill helper
+    /// `fill` (`jit_fill` or `jit_fill_group`) with the machine, the two
+    /// values given and the side (1 for stores) on a cold path, and
+    /// continue with the entry's new delta if it refilled the TLB, or take
+    /// the side exit of site `s` if not. The helper touches no guest
+    /// register, so nothing is written back or reloaded around it; a
+    /// refill that is not exactly what the interpreter would do is refused
+    /// (see `helpers::jit_fill`).
+    fn refill_unless(
+        &mut self,
+        hit: Value,
+        delta: Value,
+        (fill, args): (extern "C" fn(*mut Machine, u32, u32, u32) -> u32, [Value; 2]),
+        (side, entry): (i32, Value),
+        s: Site,
+    ) -> Value {
+        let found = self.b.create_block();
+        self.b.append_block_param(found, I32);
+        let cold = self.b.create_block();
+        self.b.set_cold_block(cold);
+        self.b.ins().brif(hit, found, &[BlockArg::Value(delta)], cold, &[]);
+        self.b.seal_block(cold);
+        self.b.switch_to_block(cold);
+        let write = self.iconst(u32::from(side == OFF_TLB_WRITE));
+        let f = self.b.ins().iconst(I64, fill as *const () as i64);
+        let call = self.b.ins().call_indirect(self.helpers.fill, f, &[self.m, args[0], args[1], write]);
+        let filled = self.b.inst_results(call)[0];
+        let refilled = self.b.ins().load(I32, state_flags(), entry, side + OFF_DELTA);
+        let site = self.iconst(s.packed());
+        self.b.ins().brif(filled, found, &[BlockArg::Value(refilled)], self.miss, &[BlockArg::Value(site)]);
+        self.b.seal_block(found);
+        self.b.switch_to_block(found);
+        self.forget_registers();
+        self.b.block_params(found)[0]
     }
 
     /// The address of the TLB entry for `addr` in the read side (add the
@@ -101,7 +142,15 @@ impl Emitter<'_, '_> {
         }
         let (Some(bad), Some(delta)) = (bad, delta) else { unreachable!("a group has at least one access") };
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, bad, 0);
-        self.side_exit_unless(ok, s);
+        // A group of loads only or stores only can refill its one entry
+        // (see `helpers::jit_fill_group`); a mixed one leaves on a miss.
+        let delta = if reads != writes {
+            let side = if writes { OFF_TLB_WRITE } else { OFF_TLB_READ };
+            self.refill_unless(ok, delta, (helpers::jit_fill_group, [lo, hi]), (side, ends[0].0), s)
+        } else {
+            self.side_exit_unless(ok, s);
+            delta
+        };
         let off = self.b.ins().iadd(lo, delta);
         let off = self.b.ins().uextend(I64, off);
         self.b.ins().iadd(self.ram, off)

@@ -3,10 +3,12 @@
 //! table, guest registers as variables, write-backs and the shared exits.
 //! The instructions themselves are emitted by topic: control flow, helper
 //! calls and page-straddling instructions in [`control`], loads, stores and
-//! their TLB checks in [`memory`], arithmetic in [`alu`].
+//! their TLB checks in [`memory`], arithmetic in [`alu`], the plain CSRs'
+//! instructions in [`csr`].
 
 mod alu;
 mod control;
+mod csr;
 mod memory;
 
 use avm_interp::Op;
@@ -27,7 +29,7 @@ fn written_bit(inst: Inst) -> u32 {
     lower::written(inst).map_or(0, |rd| 1 << rd.idx())
 }
 
-/// The signatures of the two helpers a region calls, by absolute address
+/// The signatures of the helpers a region calls, by absolute address
 /// (so that region code needs no relocation, see [`CodeMemory`](crate::code::CodeMemory)).
 #[derive(Clone, Copy)]
 pub(super) struct Helpers {
@@ -35,6 +37,8 @@ pub(super) struct Helpers {
     pub(super) exec: SigRef,
     /// `helpers::jit_exec_next`.
     pub(super) exec_next: SigRef,
+    /// `helpers::jit_fill` and `helpers::jit_fill_group`.
+    pub(super) fill: SigRef,
 }
 
 /// State of one function being emitted.
@@ -113,6 +117,15 @@ pub(super) struct Emitter<'f, 'r> {
     /// emitted.
     store_now: Vec<bool>,
     cur: usize,
+    /// The current guest block's instructions.
+    insts: Vec<Inst>,
+    /// Per guest register: how many times it was written (see [`alu`]).
+    versions: [u32; 32],
+    /// 64-bit products computed in the current guest block, for the other
+    /// half of a wide multiply (see [`alu`]).
+    products: Vec<alu::Product>,
+    /// Wide multiplies share one product (see [`alu`]).
+    fusion: bool,
 }
 
 /// A guest block of the function being emitted.
@@ -155,6 +168,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
         region: &[RegionBlock],
         chaining: bool,
         metering: bool,
+        fusion: bool,
     ) {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
@@ -244,6 +258,10 @@ impl<'f, 'r> Emitter<'f, 'r> {
             group_host: Vec::new(),
             store_now: Vec::new(),
             cur: 0,
+            insts: Vec::new(),
+            versions: [0; 32],
+            products: Vec::new(),
+            fusion,
         };
         if e.keep {
             e.load_named();
@@ -380,6 +398,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
         }
         self.b.def_var(self.vars[i], v);
         self.loaded |= 1 << i;
+        self.versions[i] = self.versions[i].wrapping_add(1);
         if !self.keep && self.store_now.get(self.cur).copied().unwrap_or(false) {
             // The last definition before the next write-back: store it now,
             // so the value need not stay live until then (and the
@@ -454,6 +473,8 @@ impl<'f, 'r> Emitter<'f, 'r> {
         (self.member, self.groups) = group::plan(blk.ops);
         self.store_now = self.last_definitions(blk.ops);
         self.group_host = vec![None; self.groups.len()];
+        self.products.clear();
+        self.insts = blk.ops.iter().map(|op| op.inst).collect();
         let rel = blk.rel as u32;
         let n = blk.ops.len() as u32;
         let mut at = 0u32;
@@ -494,7 +515,7 @@ impl<'f, 'r> Emitter<'f, 'r> {
     /// For each instruction of a block: whether it writes a register that no
     /// later instruction writes before the next write-back point (a load or
     /// store with its own TLB check, the first access of a group, a helper
-    /// call; the block's end). Such a value is stored when it is computed
+    /// call, a plain CSR's privilege check; the block's end). Such a value is stored when it is computed
     /// rather than at the write-back: its live range then ends at its last
     /// use. Keeping every written register live to the next write-back made
     /// long ALU sequences spill, and register allocation is most of the
@@ -503,7 +524,9 @@ impl<'f, 'r> Emitter<'f, 'r> {
     fn last_definitions(&self, ops: &[Op]) -> Vec<bool> {
         let write_back_at = |k: usize| {
             let inst = ops[k].inst;
-            uses_helper(inst) || (lower::is_access(inst) && self.member[k].is_none_or(|g| self.groups[g].first == k))
+            uses_helper(inst)
+                || lower::plain_csr(inst).is_some()
+                || (lower::is_access(inst) && self.member[k].is_none_or(|g| self.groups[g].first == k))
         };
         (0..ops.len())
             .map(|i| {
