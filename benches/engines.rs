@@ -337,7 +337,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
                 let ratio = native.map_or("-".to_owned(), |n| format!("{:.1}x", t / n));
                 let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / t));
                 rows.push(format!(
-                    "{name:<8} {function:<9} {:>12} {:>10.2} ms {:>8.0} {:>10} {:>10}",
+                    "{name:<8} {function:<13} {:>12} {:>10.2} ms {:>8.0} {:>10} {:>10}",
                     check.instret,
                     t * 1e3,
                     mips,
@@ -354,7 +354,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
             let ratio = native.map_or("-".to_owned(), |n| format!("{:.1}x", t / n));
             let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / t));
             rows.push(format!(
-                "{name:<8} {function:<9} {:>12} {:>10.2} ms {:>7.0}* {:>10} {:>10}",
+                "{name:<8} {function:<13} {:>12} {:>10.2} ms {:>7.0}* {:>10} {:>10}",
                 "-",
                 t * 1e3,
                 insns as f64 / t / 1e6,
@@ -370,7 +370,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
         "\nmean time per run (criterion), guest instructions retired, MIPS (*: guest-equivalent, the guest's count / time), interpreter time / time, time / native time"
     );
     println!(
-        "{:<8} {:<9} {:>12} {:>13} {:>8} {:>10} {:>10}",
+        "{:<8} {:<13} {:>12} {:>13} {:>8} {:>10} {:>10}",
         "workload", "engine", "instret", "time", "MIPS", "vs interp", "vs native"
     );
     for row in rows {
