@@ -28,7 +28,7 @@
 //! Before timing, every engine runs each program once: the run must end in
 //! `Exit::Halt { code: 0 }` (the program checks its own result against a pinned
 //! value) and the bench prints the instructions retired, the console line and the
-//! stack the guest used. After criterion has finished, a table turns its mean times
+//! stack the guest used (a wasm module's check run must return 1, its pinned result). After criterion has finished, a table turns its mean times
 //! into MIPS, speed-ups over the interpreter and ratios to native time, and each
 //! function's guest instruction count goes to `avm.json` beside criterion's results
 //! (`benches/support`) for `examples/bench_report.rs`.
