@@ -9,7 +9,13 @@
 //! host workspace's target directory (found from `OUT_DIR`), so guest builds are
 //! shared by every host profile and survive `cargo clean -p avm`.
 //!
-//! The script installs the rustup target if it is missing, runs the inner
+//! With the `wasm-ref` feature it also builds `guest/workloads-wasm` (the bench
+//! workloads as wasm32 modules, outside reference points for the benches) for
+//! `wasm32-unknown-unknown` into `<target dir>/wasm`; `env!("AVM_WASM_DIR")` is the
+//! directory holding one module per workload (e.g. `$AVM_WASM_DIR/sieve.wasm`). Without
+//! the feature neither that target nor the modules are needed.
+//!
+//! The script installs the rustup targets if they are missing, runs the inner
 //! `cargo build --release` with a clean environment (the outer cargo's RUSTFLAGS,
 //! wrappers, jobserver and profile settings would break a cross build) and turns an
 //! inner failure into a panic that shows the inner compiler output.
@@ -20,28 +26,36 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const GUEST_TARGET: &str = "riscv32imac-unknown-none-elf";
+/// The target of the wasm build of the workloads (feature `wasm-ref`).
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo"));
     println!("cargo:rerun-if-changed=build.rs");
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| OsString::from("rustc"));
-    ensure_target_installed(&rustc);
+    ensure_target_installed(&rustc, GUEST_TARGET);
 
     let target_dir = host_target_dir(&manifest_dir);
     // The bare programs, the SDK and the contracts.
-    let guest = build_guest_workspace(&manifest_dir, "guest", &target_dir.join("guest"));
+    let guest = build_guest_workspace(&manifest_dir, "guest", &target_dir.join("guest"), GUEST_TARGET);
     println!("cargo:rustc-env=AVM_GUEST_DIR={}", guest.display());
     // The kernel, a workspace of its own (it must not share avm-abi's
     // feature resolution with the contracts).
-    let kernel = build_guest_workspace(&manifest_dir, "kernel", &target_dir.join("kernel"));
+    let kernel = build_guest_workspace(&manifest_dir, "kernel", &target_dir.join("kernel"), GUEST_TARGET);
     println!("cargo:rustc-env=AVM_KERNEL_ELF={}", kernel.join("avm-kernel").display());
+    // The workloads for wasm32, only when the benches will run them on wasmtime and wasmi.
+    if env::var_os("CARGO_FEATURE_WASM_REF").is_some() {
+        ensure_target_installed(&rustc, WASM_TARGET);
+        let wasm = build_guest_workspace(&manifest_dir, "guest/workloads-wasm", &target_dir.join("wasm"), WASM_TARGET);
+        println!("cargo:rustc-env=AVM_WASM_DIR={}", wasm.display());
+    }
     // The ABI crate is shared by the host, the kernel and the SDK.
     rerun_if_guest_changed(&manifest_dir.join("abi"));
 }
 
-/// Build the guest workspace in `manifest_dir/dir` for the guest target into
-/// `target_dir`; returns the directory holding its ELF files.
-fn build_guest_workspace(manifest_dir: &Path, dir: &str, target_dir: &Path) -> PathBuf {
+/// Build the guest workspace in `manifest_dir/dir` for `target` into `target_dir`;
+/// returns the directory holding what it built (ELF files, or `.wasm` modules).
+fn build_guest_workspace(manifest_dir: &Path, dir: &str, target_dir: &Path, target: &str) -> PathBuf {
     let guest_dir = manifest_dir.join(dir);
     rerun_if_guest_changed(&guest_dir);
     let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
@@ -53,7 +67,7 @@ fn build_guest_workspace(manifest_dir: &Path, dir: &str, target_dir: &Path) -> P
         .arg("--manifest-path")
         .arg(guest_dir.join("Cargo.toml"))
         .arg("--target")
-        .arg(GUEST_TARGET)
+        .arg(target)
         .current_dir(&guest_dir);
     clean_env(&mut cmd);
     cmd.env("CARGO_TARGET_DIR", target_dir);
@@ -65,7 +79,7 @@ fn build_guest_workspace(manifest_dir: &Path, dir: &str, target_dir: &Path) -> P
     if !output.status.success() {
         panic!(
             "aVM build.rs: building {dir}/ failed ({}).\n\
-             command: cargo build --release --manifest-path {} --target {GUEST_TARGET}\n\
+             command: cargo build --release --manifest-path {} --target {target}\n\
              CARGO_TARGET_DIR={}\n\
              --- inner cargo stderr ---\n{}\n--- inner cargo stdout ---\n{}",
             output.status,
@@ -75,7 +89,7 @@ fn build_guest_workspace(manifest_dir: &Path, dir: &str, target_dir: &Path) -> P
             String::from_utf8_lossy(&output.stdout),
         );
     }
-    target_dir.join(GUEST_TARGET).join("release")
+    target_dir.join(target).join("release")
 }
 
 /// Re-run when anything in `guest/` changes, except a `guest/target` left by building
@@ -113,9 +127,9 @@ fn host_target_dir(manifest_dir: &Path) -> PathBuf {
     manifest_dir.join("target")
 }
 
-/// Makes sure the standard library for the guest target is available, installing it
-/// with rustup if it is not.
-fn ensure_target_installed(rustc: &OsString) {
+/// Makes sure the standard library for `target` is available, installing it with rustup
+/// if it is not.
+fn ensure_target_installed(rustc: &OsString, target: &str) {
     let sysroot = Command::new(rustc)
         .args(["--print", "sysroot"])
         .output()
@@ -123,7 +137,7 @@ fn ensure_target_installed(rustc: &OsString) {
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
     if let Some(sysroot) = &sysroot {
-        if sysroot.join("lib/rustlib").join(GUEST_TARGET).is_dir() {
+        if sysroot.join("lib/rustlib").join(target).is_dir() {
             return;
         }
     }
@@ -142,25 +156,25 @@ fn ensure_target_installed(rustc: &OsString) {
         list.args(["--toolchain", t]);
     }
     if let Ok(out) = list.output() {
-        if out.status.success() && String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == GUEST_TARGET) {
+        if out.status.success() && String::from_utf8_lossy(&out.stdout).lines().any(|l| l.trim() == target) {
             return;
         }
     }
 
     let mut add = Command::new("rustup");
-    add.args(["target", "add", GUEST_TARGET]);
+    add.args(["target", "add", target]);
     if let Some(t) = &toolchain {
         add.args(["--toolchain", t]);
     }
     let hint = format!(
-        "aVM needs the Rust standard library for {GUEST_TARGET} to build its guest programs.\n\
-         Install it with: rustup target add {GUEST_TARGET}{}",
+        "aVM needs the Rust standard library for {target} to build its guest code.\n\
+         Install it with: rustup target add {target}{}",
         toolchain.as_ref().map(|t| format!(" --toolchain {t}")).unwrap_or_default()
     );
     match add.output() {
         Ok(out) if out.status.success() => {}
         Ok(out) => panic!(
-            "aVM build.rs: `rustup target add {GUEST_TARGET}` failed ({}).\n{}\n{hint}",
+            "aVM build.rs: `rustup target add {target}` failed ({}).\n{}\n{hint}",
             out.status,
             String::from_utf8_lossy(&out.stderr)
         ),

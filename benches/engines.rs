@@ -16,6 +16,11 @@
 //!   check runs), so its code cache is full: compiled-code speed without Cranelift time.
 //! - `baseline`: the JIT's baseline tier alone (the one-pass template translator,
 //!   Cranelift off), a fresh engine per run: the speed of the simplest JIT tier.
+//! - `wasmi`, `wasmtime`, `wasmtime-warm` (feature `wasm-ref`, off by default):
+//!   outside reference points, the same workload compiled to a wasm32 module and run
+//!   on wasmi (an interpreter, one-shot like `interp`) and on wasmtime (Cranelift;
+//!   one-shot with its compile time like `jit`, and precompiled like `jit-warm`); see
+//!   `benches/engines/wasm.rs`. wasm has 64-bit integer operations, RV32 does not.
 //! - `native`: the same workload function from `avm-workloads`, compiled for the host.
 //!   `alu`, `keccak` and `ecdsa` are literally the code the guest runs; `sieve` is the
 //!   same algorithm (the guest program keeps its own copy over a static array).
@@ -23,20 +28,24 @@
 //! Before timing, every engine runs each program once: the run must end in
 //! `Exit::Halt { code: 0 }` (the program checks its own result against a pinned
 //! value) and the bench prints the instructions retired, the console line and the
-//! stack the guest used. After criterion has finished, a table turns its mean times
+//! stack the guest used (a wasm module's check run must return 1, its pinned result). After criterion has finished, a table turns its mean times
 //! into MIPS, speed-ups over the interpreter and ratios to native time, and each
 //! function's guest instruction count goes to `avm.json` beside criterion's results
 //! (`benches/support`) for `examples/bench_report.rs`.
 //!
 //! `cargo bench --bench engines` (add `-- --quick` for a faster, rougher pass, or a
-//! filter such as `-- keccak`). Samples are few and flat (10 runs of one iteration) so
-//! the whole bench takes a few minutes on the interpreter.
+//! filter such as `-- keccak`; `cargo bench --features wasm-ref --bench engines` adds
+//! the wasm functions). Samples are few and flat (10 runs of one iteration) so the
+//! whole bench takes a few minutes on the interpreter.
 
 use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 mod support;
+#[cfg(feature = "wasm-ref")]
+#[path = "engines/wasm.rs"]
+mod wasm;
 
 use avm::engine::{make_engine, EngineKind, EngineOptions, HostEngine};
 use avm::run::load_bare_metal;
@@ -217,6 +226,8 @@ fn bench_workload(c: &mut Criterion, w: &Workload) -> Vec<Check> {
             record(w.name, "baseline", work);
         }
     }
+    #[cfg(feature = "wasm-ref")]
+    wasm::bench(&mut group, w.name, measurement_time);
     group.measurement_time(Duration::from_secs(5));
     group.bench_function("native", |b| b.iter(w.native));
     record(w.name, "native", Work::default());
@@ -301,6 +312,13 @@ fn mean_seconds(home: &Path, group: &str, function: &str, since: SystemTime) -> 
     Some(json["mean"]["point_estimate"].as_f64()? / 1e9)
 }
 
+/// Functions that are not guest runs, in table order: the wasm reference points (with
+/// `wasm-ref`) and `native`.
+#[cfg(feature = "wasm-ref")]
+const REFERENCES: [&str; 4] = [wasm::FUNCTIONS[0], wasm::FUNCTIONS[1], wasm::FUNCTIONS[2], "native"];
+#[cfg(not(feature = "wasm-ref"))]
+const REFERENCES: [&str; 1] = ["native"];
+
 fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
     let mut rows = Vec::new();
     for (name, checks) in results {
@@ -319,7 +337,7 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
                 let ratio = native.map_or("-".to_owned(), |n| format!("{:.1}x", t / n));
                 let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / t));
                 rows.push(format!(
-                    "{name:<8} {function:<9} {:>12} {:>10.2} ms {:>8.0} {:>10} {:>10}",
+                    "{name:<8} {function:<13} {:>12} {:>10.2} ms {:>8.0} {:>10} {:>10}",
                     check.instret,
                     t * 1e3,
                     mips,
@@ -328,16 +346,20 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
                 ));
             }
         }
-        if let Some(n) = native {
-            let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / n));
+        // Outside reference points (not guest runs): MIPS is guest-equivalent, the
+        // guest's instruction count over their time.
+        let insns = checks.first().map_or(0, |c| c.instret);
+        for function in REFERENCES {
+            let Some(t) = mean_seconds(home, name, function, since) else { continue };
+            let ratio = native.map_or("-".to_owned(), |n| format!("{:.1}x", t / n));
+            let speedup = interp.map_or("-".to_owned(), |i| format!("{:.1}x", i / t));
             rows.push(format!(
-                "{name:<8} {:<9} {:>12} {:>10.2} ms {:>8} {:>10} {:>10}",
-                "native",
+                "{name:<8} {function:<13} {:>12} {:>10.2} ms {:>7.0}* {:>10} {:>10}",
                 "-",
-                n * 1e3,
-                "-",
+                t * 1e3,
+                insns as f64 / t / 1e6,
                 speedup,
-                "1.0x"
+                ratio
             ));
         }
     }
@@ -345,10 +367,10 @@ fn print_table(home: &Path, since: SystemTime, results: &[(&str, Vec<Check>)]) {
         return;
     }
     println!(
-        "\nmean time per run (criterion), guest instructions retired, MIPS, interpreter time / time, time / native time"
+        "\nmean time per run (criterion), guest instructions retired, MIPS (*: guest-equivalent, the guest's count / time), interpreter time / time, time / native time"
     );
     println!(
-        "{:<8} {:<9} {:>12} {:>13} {:>8} {:>10} {:>10}",
+        "{:<8} {:<13} {:>12} {:>13} {:>8} {:>10} {:>10}",
         "workload", "engine", "instret", "time", "MIPS", "vs interp", "vs native"
     );
     for row in rows {

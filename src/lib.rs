@@ -23,6 +23,8 @@
 //!   [`run::Summary`] is the same for every engine.
 //! - [`trace`] prints every executed instruction for `avm exec --trace`.
 //! - [`digest`] hashes RAM so `avm exec --json` compares whole machines.
+//! - `wasm_ref` (feature `wasm-ref`) runs the bench workloads compiled to wasm32
+//!   on wasmtime and wasmi: outside reference points for the benches.
 //!
 //! This is *bare-metal* mode: the program owns the whole machine and handles
 //! its own traps, as the riscv-tests and small benchmarks expect. The
@@ -38,6 +40,8 @@ pub mod fuzzing;
 pub mod run;
 pub mod runtime;
 pub mod trace;
+#[cfg(feature = "wasm-ref")]
+pub mod wasm_ref;
 
 pub use elf::{ElfError, ElfImage};
 pub use engine::{make_engine, EngineError, EngineKind, EngineOptions, HostEngine, DEFAULT_ENGINE};
