@@ -1,7 +1,7 @@
 //! # `BENCHMARKS.md`, generated from one run
 //!
 //! `cargo run --release --example bench_report` runs `cargo bench` (every bench: the
-//! engines on the bare workloads, JIT compile latency and metering, the contract and
+//! engines on the bare workloads, JIT compile latency, metering and fusion, the contract and
 //! chain workloads, and the iai-callgrind instruction counts when valgrind and the runner
 //! are installed), then reads what that run wrote, and nothing else:
 //!
@@ -275,12 +275,14 @@ fn compile_section(r: &Results, out: &mut String) {
             let _ = writeln!(out, "| {f} | {} | {} |", time(m.mean), time(m.mean / n));
         }
     }
-    if let Some(g) = r.get("metering") {
-        out.push_str("\n| metering (warm JIT) | on | off | cost of exact metering |\n|---|---|---|---|\n");
+    let switches = [("metering", "cost of exact metering"), ("fusion", "time with the wide-multiply fusion")];
+    for (name, what) in switches {
+        let Some(g) = r.get(name) else { continue };
+        let _ = write!(out, "\n| {name} (warm JIT) | on | off | {what} |\n|---|---|---|---|\n");
         for w in BARE {
             if let (Some(on), Some(off)) = (g.get(&format!("{w}/on")), g.get(&format!("{w}/off"))) {
-                let cost = 100.0 * (on.mean / off.mean - 1.0);
-                let _ = writeln!(out, "| {w} | {} | {} | {cost:+.1}% |", time(on.mean), time(off.mean));
+                let change = 100.0 * (on.mean / off.mean - 1.0);
+                let _ = writeln!(out, "| {w} | {} | {} | {change:+.1}% |", time(on.mean), time(off.mean));
             }
         }
     }
@@ -345,7 +347,7 @@ fn report(root: &Path, r: &Results, iai: &BTreeMap<String, u64>, machine: &str, 
     let mut contracts = contract_section(r, &mut o);
     chain_section(r, &mut o, &mut contracts);
     o.push_str("\nA block is `Chain::produce_block`: sender recovery on all cores, validation, execution, receipts, state and receipts roots, and with `-store` the redb commit. The mix (20 ERC-20 transfers, 5 transferFrom, 10 swaps and 1 reverting swap, 5 value transfers, 4 storage writes, 2 nested calls, 1 ECDSA verify, 2 out-of-gas per 50) is in `benches/support/fixtures.rs`.\n\n![contracts per engine](docs/bench-contracts.svg)\n\n");
-    o.push_str("## JIT compile latency and metering\n\n`cargo bench --bench jit`: real blocks of each workload compiled again and again by a warm translator (Cranelift) and by the baseline tier's one-pass translator; synthetic blocks of N ALU or memory instructions; whole warm runs with exact metering on and off.\n\n");
+    o.push_str("## JIT compile latency and metering\n\n`cargo bench --bench jit`: real blocks of each workload compiled again and again by a warm translator (Cranelift) and by the baseline tier's one-pass translator; synthetic blocks of N ALU or memory instructions; whole warm runs with exact metering on and off, and with the wide-multiply fusion (`mul` + `mulhu` on the same operands as one host multiply) on and off.\n\n");
     compile_section(r, &mut o);
     o.push_str("\n## Instruction counts (iai-callgrind)\n\n`cargo bench --bench iai` (valgrind's callgrind through the `iai-callgrind` 0.16 crate and `iai-callgrind-runner` 0.16.1): host instructions for the first 1,000,000 guest instructions of each bare workload, and for one ERC-20 transfer. Stable to the instruction from run to run.\n\n");
     iai_section(iai, r, &mut o);
