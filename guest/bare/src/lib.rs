@@ -16,57 +16,35 @@
 //! This crate provides that console and exit for Rust programs, a
 //! panic handler, and [`entry!`], the startup code (stack, `.bss`, `main`). The assembly
 //! conformance programs include `macros.S` instead (see `src/bin/*.rs`).
+//!
+//! ## The `linux-user` feature: the same programs as Linux processes
+//!
+//! With `--features linux-user` the Rust programs (the workloads `alu`, `sieve`,
+//! `keccak`, `ecdsa`) build as static RV32 Linux executables instead, so
+//! `qemu-riscv32` (QEMU's user mode, a JIT of its own) can run the very same `main`
+//! beside aVM (`examples/side_by_side`). Only the runtime pieces change: the console
+//! is the `write` system call on stdout, `exit` is the `exit` system call
+//! (`ecall` with a7 = 93, the code in a0) instead of `tohost`, the startup code
+//! (`rt_linux.S`) keeps the stack the kernel (or QEMU) hands over in `sp`, and
+//! `build.rs` links with `link-linux.x` (the same addresses, without the HTIF page
+//! and the stack). The workload code, the profile and the code generation options are
+//! those of the bare build. The assembly conformance programs need M-mode and are not
+//! meant to be built this way.
 #![no_std]
 
 use core::fmt;
-use core::ptr::{addr_of_mut, read_volatile, write_volatile};
 
-extern "C" {
-    /// Defined in `htif.S`, placed in `.tohost` by `link.x`.
-    static mut tohost: u64;
-}
+#[cfg(not(feature = "linux-user"))]
+mod htif;
+#[cfg(not(feature = "linux-user"))]
+pub use htif::{exit, putchar, puts};
 
-fn tohost_ptr() -> *mut u32 {
-    addr_of_mut!(tohost).cast::<u32>()
-}
+#[cfg(feature = "linux-user")]
+mod linux;
+#[cfg(feature = "linux-user")]
+pub use linux::{exit, putchar, puts};
 
-/// Writes one 64-bit HTIF command to `tohost` (low word, then high word) and waits
-/// until the host has taken it (tohost reads 0 again).
-fn htif_send(value: u64) {
-    let p = tohost_ptr();
-    // SAFETY: `tohost` is a valid, aligned 8-byte static owned by this program and the host.
-    unsafe {
-        write_volatile(p, value as u32);
-        write_volatile(p.add(1), (value >> 32) as u32);
-        while read_volatile(p) != 0 || read_volatile(p.add(1)) != 0 {}
-    }
-}
-
-/// Prints one byte on the HTIF console (device 1, command 1).
-pub fn putchar(byte: u8) {
-    htif_send((1u64 << 56) | (1u64 << 48) | u64::from(byte));
-}
-
-/// Prints a string on the HTIF console.
-pub fn puts(s: &str) {
-    s.bytes().for_each(putchar);
-}
-
-/// Ends the program: code 0 = pass, otherwise the failing test number.
-pub fn exit(code: u32) -> ! {
-    let p = tohost_ptr();
-    let value = (code << 1) | 1;
-    // SAFETY: as in `htif_send`; the host stops the hart on the second write.
-    unsafe {
-        write_volatile(p, value);
-        write_volatile(p.add(1), 0);
-    }
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-/// `core::fmt` sink for the HTIF console: `write!(Console, ...)`.
+/// `core::fmt` sink for the console (HTIF, or stdout with `linux-user`): `write!(Console, ...)`.
 pub struct Console;
 
 impl fmt::Write for Console {
@@ -76,7 +54,7 @@ impl fmt::Write for Console {
     }
 }
 
-/// `println!` for the HTIF console.
+/// `println!` for the console.
 #[macro_export]
 macro_rules! println {
     ($($arg:tt)*) => {{
@@ -88,6 +66,7 @@ macro_rules! println {
 /// Startup code for a Rust program: `avm_bare::entry!(main);` with `fn main() -> u32`
 /// (0 = pass). Sets the stack pointer to `__stack_top`, zeroes `.bss`, calls `main` and
 /// reports its result to `tohost`.
+#[cfg(not(feature = "linux-user"))]
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -95,6 +74,27 @@ macro_rules! entry {
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/htif.S")),
             include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/rt.S")),
         );
+        $crate::__avm_bare_main!($main);
+    };
+}
+
+/// Startup code for a Rust program built as a Linux process (`linux-user`): keeps the
+/// stack the loader set up, zeroes `.bss` as the bare startup does, calls `main` and
+/// passes its result to the `exit` system call.
+#[cfg(feature = "linux-user")]
+#[macro_export]
+macro_rules! entry {
+    ($main:path) => {
+        core::arch::global_asm!(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/src/rt_linux.S")));
+        $crate::__avm_bare_main!($main);
+    };
+}
+
+/// The `avm_bare_main` symbol both startup codes call. Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __avm_bare_main {
+    ($main:path) => {
         #[no_mangle]
         extern "C" fn avm_bare_main() -> u32 {
             let f: fn() -> u32 = $main;

@@ -4,8 +4,10 @@
 //! interpreter, by the JIT and by the host CPU. This crate is that work, written once as
 //! plain `no_std` Rust with no allocator, so it compiles both for
 //! `riscv32imac-unknown-none-elf` (the bins `alu`, `keccak`, `ecdsa` in `guest/bare`
-//! call it and report the result over HTIF) and for the host (`benches/engines.rs`
-//! calls it directly for the `native` column).
+//! call it and report the result over HTIF, or, built with `guest/bare`'s `linux-user`
+//! feature, through Linux system calls under `qemu-riscv32`) and for the host
+//! (`benches/engines.rs` and `examples/native_workload.rs` call it directly for the
+//! `native` column; `examples/side_by_side` sets all of them beside each other).
 //!
 //! Each module is one workload with fixed parameters (`ITERATIONS`/`ROUNDS`), a `run`
 //! function that takes them as arguments (so a caller can hide them behind
