@@ -41,11 +41,13 @@
 //!   (see `plan::region::unrolls`).
 //! - **Loads and stores** inline the TLB hit path of `Machine::load`/`store`
 //!   (index, one tag compare that also covers the in-page check, add, host
-//!   access). On a miss a cold path first asks `jit_fill` whether a TLB
-//!   fill is all the access needs (a walk that writes no A/D bit, to plain
-//!   RAM; the kernel's fresh address space for every call misses once per
-//!   page): if so the entry is filled, exactly as the interpreter would at
-//!   this access, and the access goes on compiled. Any other miss (a page
+//!   access). In a region that calls a helper anyway (kernel and contract
+//!   code, whose fresh address space for every call misses once per page),
+//!   a miss first asks `jit_fill` on a cold path whether a TLB fill is all
+//!   the access needs (a walk that writes no A/D bit, to plain RAM): if so
+//!   the entry is filled, exactly as the interpreter would at this access,
+//!   and the access goes on compiled (elsewhere the call would cost more
+//!   than it saves: see `emit::memory`). Any other miss (a page
 //!   fault, an A/D update, a page crossing, a device, a store to a code
 //!   page) is a *side exit*: the function stores `pc` and `instret` of that
 //!   instruction and returns [`Status::Miss`](crate::abi::Status::Miss); the engine
