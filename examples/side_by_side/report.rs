@@ -220,13 +220,14 @@ impl Report {
             Some(other) if other > OTHER_LOAD_LIMIT => {
                 let _ = write!(
                     out,
-                    "\n**LOADED**: other work kept about {other:.1} processes runnable (over {OTHER_LOAD_LIMIT}), \
+                    "\n**LOADED**: other work kept about {other:.2} processes runnable (over {OTHER_LOAD_LIMIT}), \
                      so these figures are not reliable. Rerun on a quiet machine (after a build, rerun with \
                      `--no-build`: the 1-minute average remembers the build)."
                 );
             }
             Some(other) => {
-                let _ = write!(out, " Quiet: other work about {other:.1} runnable processes.");
+                let _ =
+                    write!(out, " Quiet: other work about {other:.2} runnable processes (limit {OTHER_LOAD_LIMIT}).");
             }
             None => out.push_str(" Load unknown (no /proc/loadavg): check the machine was quiet."),
         }
