@@ -2,7 +2,7 @@
 //! `extern "C"` functions that run one instruction through the
 //! interpreter's own [`execute`], so that CSR access, `ecall`, `mret`,
 //! atomics and the rest have one meaning in the whole project; and the TLB
-//! refills ([`jit_fill`], [`jit_fill_group`]) that let a load or store that
+//! refills (`jit_fill`, `jit_fill_group`) that let a load or store that
 //! missed the TLB go on compiled when the miss needs nothing but a fill.
 //!
 //! Every helper takes the machine and the context as raw pointers (compiled

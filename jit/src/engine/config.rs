@@ -28,7 +28,7 @@ pub struct JitConfig {
     /// Never turn it off where the limit matters.
     pub metering: bool,
     /// Fuse the two halves of a wide multiply into one host multiply
-    /// (default on; see [`Translator::set_fusion`](crate::Translator::set_fusion)).
+    /// (default on; see [`Translator::set_fusion`](crate::cranelift::Translator::set_fusion)).
     /// Off only to measure what the fusion buys (`benches/jit.rs`); results
     /// are identical either way.
     pub fusion: bool,
