@@ -56,6 +56,9 @@ Exit status of `avm exec`:
 #[derive(Parser, Debug)]
 #[command(name = "avm", version, about = ABOUT, after_help = MACHINE_HELP)]
 struct Cli {
+    /// The chain's data directory (the chain commands; before or after the command).
+    #[arg(long, global = true, env = "AVM_DATA_DIR", default_value = ".avm", value_name = "DIR")]
+    data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
@@ -118,7 +121,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Exec(args) => exec(&args),
         Command::Examples => examples(),
-        Command::Chain(cmd) => return chain(&cmd),
+        Command::Chain(cmd) => return chain(&cmd, &cli.data_dir),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -267,8 +270,8 @@ fn exec(args: &ExecArgs) -> Result<u8, String> {
 }
 
 /// Run a chain command and turn its outcome into an exit status.
-fn chain(cmd: &crate::commands::ChainCommand) -> ExitCode {
-    match crate::commands::run(cmd) {
+fn chain(cmd: &crate::commands::ChainCommand, data_dir: &Path) -> ExitCode {
+    match crate::commands::run(cmd, data_dir) {
         Ok(status) => ExitCode::from(status),
         Err(f) => {
             say!("error: {}", f.message);

@@ -136,3 +136,23 @@ fn bad_input_gets_a_clear_error_and_a_nonzero_exit() {
     assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn data_dir_is_global_before_or_after_the_command_and_beats_the_environment() {
+    let (before, after, env) = (data_dir("global-before"), data_dir("global-after"), data_dir("global-env"));
+    let arg = |d: &Path| d.to_str().expect("temp paths are UTF-8").to_owned();
+    // `avm --data-dir X init`, with AVM_DATA_DIR pointing elsewhere.
+    expect(&avm(&env, &["--data-dir", &arg(&before), "init"]), 0);
+    expect(&avm(&env, &["init", "--data-dir", &arg(&after)]), 0);
+    assert!(before.is_dir() && after.is_dir(), "both flag positions made their chain");
+    assert!(!env.exists(), "the flag wins over AVM_DATA_DIR");
+    let balance = avm(&env, &["--data-dir", &arg(&before), "balance", "--json", "alice"]);
+    expect(&balance, 0);
+    // The environment alone still works.
+    let init = avm(&env, &["init"]);
+    expect(&init, 0);
+    assert!(env.is_dir());
+    for d in [before, after, env] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -22,7 +22,7 @@ pub mod toolchain;
 pub mod txs;
 pub mod values;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use avm::engine::{EngineKind, DEFAULT_ENGINE};
 use clap::{Args, Subcommand, ValueEnum};
@@ -61,8 +61,9 @@ pub fn engine_kind() -> impl clap::builder::TypedValueParser<Value = EngineKind>
 /// Options every chain command takes.
 #[derive(Args, Debug, Clone)]
 pub struct ChainOpts {
-    /// The chain's data directory.
-    #[arg(long, env = "AVM_DATA_DIR", default_value = ".avm", value_name = "DIR")]
+    /// The chain's data directory: the global `--data-dir` (see [`run`]),
+    /// which may stand before or after the command's name.
+    #[arg(skip)]
     pub data_dir: PathBuf,
     /// Execution engine.
     #[arg(long, value_parser = engine_kind(), default_value_t = DEFAULT_ENGINE)]
@@ -261,25 +262,26 @@ pub enum KeyCommand {
     },
 }
 
-/// Run a chain command.
-pub fn run(cmd: &ChainCommand) -> Outcome {
+/// Run a chain command on the chain in `data_dir` (the global `--data-dir`).
+pub fn run(cmd: &ChainCommand, data_dir: &Path) -> Outcome {
+    let at = |opts: &ChainOpts| ChainOpts { data_dir: data_dir.to_path_buf(), ..opts.clone() };
     match cmd {
-        ChainCommand::Init { opts } => node::init(opts),
-        ChainCommand::Key(KeyCommand::New { name, opts }) => node::key_new(opts, name),
-        ChainCommand::Key(KeyCommand::List { opts }) => node::key_list(opts),
+        ChainCommand::Init { opts } => node::init(&at(opts)),
+        ChainCommand::Key(KeyCommand::New { name, opts }) => node::key_new(&at(opts), name),
+        ChainCommand::Key(KeyCommand::List { opts }) => node::key_list(&at(opts)),
         ChainCommand::Deploy { from, contract, args, alias, value, gas_limit, opts } => {
-            txs::deploy(opts, from, contract, args, alias.as_deref(), value, *gas_limit)
+            txs::deploy(&at(opts), from, contract, args, alias.as_deref(), value, *gas_limit)
         }
         ChainCommand::Call { from, target, method, args, value, gas_limit, opts } => {
-            txs::call(opts, from, target, method, args, value, *gas_limit)
+            txs::call(&at(opts), from, target, method, args, value, *gas_limit)
         }
-        ChainCommand::View { target, method, args, opts } => txs::view(opts, target, method, args),
-        ChainCommand::Send { from, to, amount, opts } => txs::send(opts, from, to, amount),
-        ChainCommand::Balance { who, opts } => node::balance(opts, who),
-        ChainCommand::Storage { target, key, opts } => node::storage(opts, target, key),
-        ChainCommand::Receipt { tx_hash, opts } => node::receipt(opts, tx_hash),
-        ChainCommand::Block { number, opts } => node::block(opts, *number),
-        ChainCommand::Contracts { opts } => node::contracts(opts),
+        ChainCommand::View { target, method, args, opts } => txs::view(&at(opts), target, method, args),
+        ChainCommand::Send { from, to, amount, opts } => txs::send(&at(opts), from, to, amount),
+        ChainCommand::Balance { who, opts } => node::balance(&at(opts), who),
+        ChainCommand::Storage { target, key, opts } => node::storage(&at(opts), target, key),
+        ChainCommand::Receipt { tx_hash, opts } => node::receipt(&at(opts), tx_hash),
+        ChainCommand::Block { number, opts } => node::block(&at(opts), *number),
+        ChainCommand::Contracts { opts } => node::contracts(&at(opts)),
         ChainCommand::Demo { engine, json, swaps } => demo::run(*engine, *json, *swaps),
         ChainCommand::Test { files, engine, json } => scenario::run_files(files, *engine, *json),
         ChainCommand::New { name } => toolchain::new(name),
