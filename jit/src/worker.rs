@@ -70,7 +70,7 @@ impl Worker {
         let thread = std::thread::Builder::new()
             .name("avm-jit-compile".into())
             .spawn(move || {
-                // The process's trampoline (~1 ms to compile the first
+                // The process's trampoline (~1 ms to make the first
                 // time) is needed as soon as the first region is installed:
                 // compile it here, off the engine's thread.
                 let _ = Trampoline::shared();

@@ -50,7 +50,7 @@ static SHARED: std::sync::OnceLock<Result<Trampoline, CompileError>> = std::sync
 
 impl Trampoline {
     /// The process's trampoline and chain stubs, compiled on first use
-    /// (~1 ms) and kept for the life of the process.
+    /// (two small functions) and kept for the life of the process.
     pub fn shared() -> Result<Trampoline, CompileError> {
         SHARED.get_or_init(Trampoline::compile).clone()
     }
@@ -73,6 +73,7 @@ impl Trampoline {
         let mut code = CodeMemory::new().map_err(|e| CompileError::CodeMemory(e.to_string()))?;
         let mut ctx = Context::new();
         let mut fctx = FunctionBuilderContext::new();
+        // Compile one function; its bytes and alignment.
         let mut define = |sig: &Signature, body: &dyn Fn(&mut FunctionBuilder, &[Value])| {
             ctx.clear();
             ctx.func.signature = sig.clone();
@@ -88,23 +89,35 @@ impl Trampoline {
             if !compiled.buffer.relocs().is_empty() {
                 return Err(CompileError::Cranelift("trampoline code needs relocations".into()));
             }
-            let align = compiled.buffer.alignment as usize;
-            code.install(compiled.code_buffer(), align).map_err(|e| CompileError::CodeMemory(e.to_string()))
+            Ok((compiled.code_buffer().to_vec(), compiled.buffer.alignment as usize))
         };
+        // `(m, ctx, region)`: call `region(m, ctx)` in the `tail`
+        // convention and return its status.
         let enter = define(&sig, &|b, p| {
             let region = b.import_signature(region.clone());
             let call = b.ins().call_indirect(region, p[2], &[p[0], p[1]]);
             let status = b.inst_results(call)[0];
             b.ins().return_(&[status]);
         })?;
+        // The chain stub is compiled once and its bytes installed in every
+        // copy (it needs no relocation). Compiling all sixteen copies took
+        // 3-5 ms at the start of the compile thread, before its first
+        // region (`avm exec` on the sieve: first region ready ~5 ms after
+        // the thread started, ~2 ms now).
+        let stub = define(&region, &|b, p| {
+            let region = b.import_signature(region.clone());
+            emit_chain_stub(b, p[0], p[1], region);
+        })?;
+        let mut install = |(bytes, align): &(Vec<u8>, usize)| {
+            code.install(bytes, *align).map_err(|e| CompileError::CodeMemory(e.to_string()))
+        };
+        let enter = install(&enter)?;
         let mut chains = [None; CHAIN_STUBS];
         for slot in chains.iter_mut() {
-            let stub = define(&region, &|b, p| {
-                let region = b.import_signature(region.clone());
-                emit_chain_stub(b, p[0], p[1], region);
-            })?;
-            // SAFETY: `stub` is a function just compiled with the region
-            // signature and installed whole; its memory is never freed.
+            let stub = install(&stub)?;
+            // SAFETY: `stub` is a copy of a function compiled with the
+            // region signature, installed whole in memory that is never
+            // freed.
             *slot = Some(unsafe { BlockFn::from_code(stub) });
         }
         // The code stays mapped for the life of the process (see above),

@@ -218,6 +218,7 @@ impl Engine for JitEngine {
                 self.boundary(m, limit).or_else(|| self.step(m, limit))
             });
         }
+        self.start_worker();
         self.run_plain(m, limit)
     }
 

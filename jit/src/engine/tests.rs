@@ -229,3 +229,24 @@ fn a_two_page_key_matches_only_with_the_same_page_split() {
     assert!(!key_matches(&key, &ram, 0x1800), "the same bytes, all in one page");
     assert!(key_matches(&region_key(&region(0)), &ram, 0x1800));
 }
+
+/// The compile thread starts when the engine first runs, before any block
+/// is hot (its own start then overlaps the program's); with threads
+/// refused, or compiling in the foreground, there is none.
+#[test]
+fn the_compile_thread_starts_with_the_first_run() {
+    let (mut m, reference) = counting_loop(10);
+    let mut jit = JitEngine::new(JitConfig { threshold: u32::MAX, background: true, ..JitConfig::default() });
+    assert!(jit.worker.is_none());
+    assert_eq!(jit.run(&mut m, u64::MAX), Exit::WaitForInterrupt);
+    assert_eq!(m.hart, reference.hart);
+    assert!(jit.worker.is_some() && jit.stats().regions_compiled == 0, "{:?}", jit.stats());
+
+    for (background, refuse) in [(false, false), (true, true)] {
+        let (mut m, _) = counting_loop(10);
+        let mut jit = JitEngine::new(JitConfig { threshold: u32::MAX, background, ..JitConfig::default() });
+        jit.refuse_threads = refuse;
+        jit.run(&mut m, u64::MAX);
+        assert!(jit.worker.is_none(), "background {background}, threads refused {refuse}");
+    }
+}

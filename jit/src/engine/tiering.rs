@@ -198,23 +198,11 @@ impl JitEngine {
             self.stats.budget_refusals += 1;
             return Promotion::Refused;
         }
-        let (chaining, metering, fusion) = (!self.config.crosscheck, self.config.metering, self.config.fusion);
-        let setup = move |t: &mut Translator| {
-            // The crosscheck compares after every block: no loops inside.
-            t.set_chaining(chaining);
-            t.set_metering(metering);
-            t.set_fusion(fusion);
-        };
         if self.worker.as_ref().is_some_and(|w| !w.is_alive()) {
             self.replace_dead_worker();
         }
-        if self.config.background && !self.config.crosscheck && !self.no_translator && !self.worker_given_up {
-            if self.worker.is_none() {
-                self.worker = if self.may_spawn() { Worker::spawn(setup) } else { None };
-                // No thread to be had: compile on this one (a failed spawn
-                // says nothing about whether Cranelift works here).
-                self.worker_given_up = self.worker.is_none();
-            }
+        if self.compiles_in_background() {
+            self.start_worker();
             if self.worker.is_some() {
                 self.stats.cache_misses += 1;
                 self.note_region(&owned);
@@ -238,7 +226,7 @@ impl JitEngine {
         if self.translator.is_none() && !self.no_translator {
             match Translator::new() {
                 Ok(mut t) => {
-                    setup(&mut t);
+                    self.translator_setup()(&mut t);
                     self.translator = Some(t);
                 }
                 Err(e) => {
@@ -257,6 +245,37 @@ impl JitEngine {
             Some(code) => Promotion::Ready(code, key),
             None => Promotion::Refused,
         }
+    }
+
+    /// Whether regions go to a compile thread (when one can be had).
+    pub(super) fn compiles_in_background(&self) -> bool {
+        self.config.background && !self.config.crosscheck && !self.no_translator && !self.worker_given_up
+    }
+
+    /// How every translator of this engine is set up.
+    fn translator_setup(&self) -> impl FnOnce(&mut Translator) + Send + 'static {
+        let (chaining, metering, fusion) = (!self.config.crosscheck, self.config.metering, self.config.fusion);
+        move |t: &mut Translator| {
+            // The crosscheck compares after every block: no loops inside.
+            t.set_chaining(chaining);
+            t.set_metering(metering);
+            t.set_fusion(fusion);
+        }
+    }
+
+    /// Start the compile thread if there is none. Called when the engine
+    /// first runs, not when the first block gets hot: the thread's own
+    /// start (the thread, the host ISA, the trampoline; 1-2 ms) then
+    /// overlaps the program's first instructions instead of delaying the
+    /// first region.
+    pub(super) fn start_worker(&mut self) {
+        if self.worker.is_some() || !self.compiles_in_background() {
+            return;
+        }
+        self.worker = if self.may_spawn() { Worker::spawn(self.translator_setup()) } else { None };
+        // No thread to be had: compile on this one (a failed spawn says
+        // nothing about whether Cranelift works here).
+        self.worker_given_up = self.worker.is_none();
     }
 
     /// Count a region sent to Cranelift.
