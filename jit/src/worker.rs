@@ -13,8 +13,9 @@
 //! synchronously ([`crate::JitConfig::background`]).
 //!
 //! The compiled code lives in the code memory of the worker's translator;
-//! the worker frees it when the engine drops the [`Worker`], which happens
-//! only after every function pointer the engine holds is gone.
+//! the worker frees it once the engine has dropped the [`Worker`], which
+//! happens only when the engine itself goes away (no compiled code can run
+//! after that), without waiting for the thread to finish.
 //!
 //! A thread that *dies* (a panic outside a compile: Cranelift's own panics
 //! are caught and returned as results) leaks its code memory on purpose:
@@ -95,9 +96,11 @@ impl Worker {
                 // A panic before this point unwinds past it and leaks the
                 // code memory (see the module docs).
                 if let Ok(t) = translator {
-                    // SAFETY: the job channel is closed only when the
-                    // engine drops its `Worker`, after every function pointer
-                    // it held (see the module docs).
+                    // SAFETY: the job channel closes only when the engine
+                    // drops its `Worker`, which it does only when it goes
+                    // away itself (it drops a dead thread's handle too, but
+                    // a dead thread never gets here): none of this code is
+                    // ever called again (see the module docs).
                     unsafe { t.free() };
                 }
             })
@@ -127,10 +130,15 @@ impl Drop for Worker {
     fn drop(&mut self) {
         // Closing the job channel ends the thread's loop (without compiling
         // what is still queued); it then frees the compiled code.
+        //
+        // The thread is not joined: the engine is going away, so none of
+        // the code can run again, and the thread frees it whenever it gets
+        // there. Joining made every run wait for the compile in progress
+        // (up to a few milliseconds for a large region, nearly always one
+        // on the ecdsa workload, whose compile thread is busy to the end)
+        // or, in a short run, for the thread's own start.
         self.quit.store(true, Ordering::Relaxed);
         self.jobs = None;
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        drop(self.thread.take());
     }
 }

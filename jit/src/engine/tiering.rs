@@ -164,7 +164,7 @@ impl JitEngine {
     /// everything from then on.
     #[cold]
     pub(super) fn replace_dead_worker(&mut self) {
-        // Dropping the handle joins the finished thread.
+        // Dropping the handle lets go of the finished thread.
         self.worker = None;
         for (key, offsets) in std::mem::take(&mut self.pending) {
             for o in offsets {
