@@ -47,6 +47,11 @@ pub(super) struct Emitter {
     /// The host register holding each group's host address
     /// ([`group_registers`]).
     group_reg: Vec<Option<Gpr>>,
+    /// A host register that still holds the guest register the previous
+    /// instruction wrote (see [`Emitter::get`]).
+    fwd: Option<(Reg, Gpr)>,
+    /// What the current instruction wrote, and from which host register.
+    written: Option<(Reg, Gpr)>,
 }
 
 /// The byte offset of guest register `r` in the machine.
@@ -56,7 +61,7 @@ fn x(r: Reg) -> i32 {
 
 impl Emitter {
     pub(super) fn new(n: u32, member: Vec<Option<usize>>, groups: Vec<Group>, group_reg: Vec<Option<Gpr>>) -> Emitter {
-        Emitter { a: X86::default(), misses: Vec::new(), n, member, groups, group_reg }
+        Emitter { a: X86::default(), misses: Vec::new(), n, member, groups, group_reg, fwd: None, written: None }
     }
 
     pub(super) fn finish(mut self) -> Option<Vec<u8>> {
@@ -68,11 +73,30 @@ impl Emitter {
     }
 
     /// `dst = x[r]` (0 for `x0`).
+    ///
+    /// A register the previous instruction wrote is still in the host
+    /// register it was stored from (`fwd`): it is taken from there rather
+    /// than loaded back from `m.hart.x`, so a chain of dependent
+    /// instructions does not wait on a store and a load per step (memory
+    /// stays exact: every result is stored at once all the same). `fwd` is
+    /// valid from the start of an instruction until something overwrites
+    /// its host register: a `get` into it of another register, or an
+    /// address check (`group_check` and `host_address` forget it after
+    /// reading their base); the operand `get`s of an instruction come
+    /// before anything else it computes.
     fn get(&mut self, dst: Gpr, r: Reg) {
         if r == Reg::ZERO {
             self.a.alu(Alu::Xor, dst, dst);
+        } else if let Some((_, held)) = self.fwd.filter(|&(fr, _)| fr == r) {
+            if held != dst {
+                self.a.mov(dst, held);
+            }
+            return;
         } else {
             self.a.load(dst, RDI, x(r));
+        }
+        if self.fwd.is_some_and(|(_, held)| held == dst) {
+            self.fwd = None;
         }
     }
 
@@ -80,6 +104,7 @@ impl Emitter {
     fn set(&mut self, r: Reg, src: Gpr) {
         if r != Reg::ZERO {
             self.a.store(RDI, x(r), src);
+            self.written = Some((r, src));
         }
     }
 
@@ -108,6 +133,15 @@ impl Emitter {
     /// Emit one instruction; false if this tier leaves it to the
     /// interpreter.
     pub(super) fn inst(&mut self, inst: Inst, site: MissSite, len: u32) -> bool {
+        self.written = None;
+        let emitted = self.inst_body(inst, site, len);
+        // The next instruction may take this one's result from its host
+        // register (see [`Emitter::get`]).
+        self.fwd = self.written.take();
+        emitted
+    }
+
+    fn inst_body(&mut self, inst: Inst, site: MissSite, len: u32) -> bool {
         let at = site.at as u32;
         match inst {
             Inst::Lui { rd, imm } => {
@@ -309,6 +343,8 @@ impl Emitter {
         let miss = self.a.label();
         self.misses.push((miss, site));
         self.get(RCX, base);
+        // The check uses rax, rcx, rdx and r8.
+        self.fwd = None;
         let a = &mut self.a;
         if min != 0 {
             a.alu_imm(Alu::Add, RCX, min);
@@ -343,12 +379,10 @@ impl Emitter {
     /// the access's *last* byte, so one test also catches a page crossing).
     fn host_address(&mut self, rs1: Reg, offset: i32, width: u32, side: i32, site: MissSite) {
         const _: () = assert!(TLB_ENTRIES.is_power_of_two() && TLB_ENTRIES > 1);
+        self.get(RCX, rs1);
+        // The check uses rax, rcx and rdx.
+        self.fwd = None;
         let a = &mut self.a;
-        if rs1 == Reg::ZERO {
-            a.alu(Alu::Xor, RCX, RCX);
-        } else {
-            a.load(RCX, RDI, x(rs1));
-        }
         if offset != 0 {
             a.alu_imm(Alu::Add, RCX, offset);
         }

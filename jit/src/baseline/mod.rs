@@ -21,7 +21,12 @@
 //! - **Registers live in memory**: every instruction loads its operands
 //!   from `m.hart.x` and stores its result there at once. So the machine
 //!   state is exact after every instruction, and leaving at any point needs
-//!   no write-back.
+//!   no write-back. The one exception to loading: an operand that the
+//!   previous instruction wrote is taken from the host register it was
+//!   stored from, so a chain of dependent instructions does not wait on a
+//!   store and a reload at each step (`examples/tier_speed.rs`, baseline
+//!   alone, three interleaved runs each: ecdsa 79 -> 63.5 ms, keccak
+//!   75-88 -> 66-70 ms, alu 69-70 -> 65-66 ms, the sieve unchanged).
 //! - **Same exit protocol as Cranelift's regions** ([`crate::abi`]): a
 //!   block that ends normally sets `pc`, adds its length to `instret` and
 //!   returns `STATUS_END`; one that cannot go on returns `STATUS_MISS` with

@@ -235,3 +235,58 @@ fn software_interrupt() {
     let (exit, _) = run_both(&a.finish().expect("assembles"), 100_000, RAM);
     assert_eq!(exit, halt());
 }
+
+/// The baseline tier takes an operand that the previous instruction wrote
+/// from the host register it was stored from: here every instruction uses
+/// the previous result in another position (first or second operand, both,
+/// a load's or a store's base, a stored value, a branch operand), after
+/// results left in `rax` (arithmetic), `rdx` (loads, `slt`) and a 64-bit
+/// multiply's high word, and across address checks that clobber those
+/// registers. Limits land between every pair.
+#[test]
+fn baseline_forwarding_feeds_every_operand_position() {
+    let mut a = Asm::new(RAM_BASE);
+    let h = prologue(&mut a);
+    a.li(S0, 50);
+    a.li(S1, DATA);
+    a.li(A0, 0x8765_4321);
+    let top = a.here();
+    a.alu(AluOp::Mulhu, A1, A0, A0); // high word in rax
+    a.alu(AluOp::Add, A2, A1, A0); // ... as the first operand
+    a.alu(AluOp::Sub, A3, A0, A2); // as the second
+    a.alu(AluOp::Mul, A3, A3, A3); // as both
+    a.alu(AluOp::Sltu, A4, A3, A0); // result in rdx
+    a.alu(AluOp::Xor, A5, A0, A4); // ... as the second operand
+    a.alu_imm(AluImmOp::Andi, T0, A5, 0xfc); // as an immediate operation's
+    a.alu(AluOp::Add, T0, S1, T0); // an address
+    a.store(StoreOp::Sw, A5, T0, 0); // as a store's base (checked), rax clobbered
+    a.load(LoadOp::Lw, T1, T0, 0); // same group: no check
+    a.alu(AluOp::Add, T2, T1, T1); // a load's result (rdx) as both operands
+    a.load(LoadOp::Lbu, T3, S1, 1); // own check: clobbers rax, rcx, rdx
+    a.store(StoreOp::Sw, T3, S1, 64); // a load's result as the stored value
+    a.alu(AluOp::Mulh, T4, T2, A0); // signed high word
+    a.alu(AluOp::Mulhsu, T5, T4, A0); // from a high word
+    a.addi(T6, S1, 256);
+    a.alu(AluOp::Add, A2, A2, T5); // stored through its own check
+    a.store(StoreOp::Sw, A2, T6, 0);
+    a.alu(AluOp::Xor, A3, A2, S11); // stored through a group's check
+    a.store(StoreOp::Sw, A3, T6, 8);
+    a.load(LoadOp::Lw, A4, T6, 4);
+    a.addi(T3, S1, 512);
+    a.alu(AluOp::Or, A1, A1, A4); // stored through a lone access's check
+    a.store(StoreOp::Sh, A1, T3, 2);
+    a.alu(AluOp::Add, A0, A0, T5);
+    a.alu(AluOp::Add, S11, S11, T2);
+    a.alu(AluOp::Add, S11, S11, A4);
+    a.addi(S0, S0, -1);
+    a.bne_label(S0, Reg::ZERO, top); // the previous result as a branch operand
+    finish(&mut a, h);
+    let program = a.finish().expect("assembles");
+
+    let m = machine(&program, RAM);
+    let (_, exit, stats) = run_both_with(&m, &[1_000_000], baseline_only());
+    assert_eq!(exit, halt());
+    assert!(stats.insts_run_baseline > 500, "{stats:?}");
+    let limits: Vec<u64> = (1..300).collect();
+    let _ = run_both_with(&m, &limits, baseline_only());
+}
