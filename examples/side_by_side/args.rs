@@ -49,6 +49,8 @@ pub enum Runner {
     Native,
     /// `avm exec --engine=jit` on the bare-metal guest ELF.
     Jit,
+    /// The same with another `avm` binary (`--compare`), an earlier build say.
+    JitCompare,
     /// `avm exec --engine=interp` on the bare-metal guest ELF.
     Interp,
     /// `qemu-riscv32` (QEMU user mode, its TCG JIT) on the Linux build of the guest.
@@ -61,6 +63,7 @@ impl Runner {
         match self {
             Runner::Native => "native",
             Runner::Jit => "aVM jit",
+            Runner::JitCompare => "aVM jit (--compare)",
             Runner::Interp => "aVM interp",
             Runner::Qemu => "qemu-riscv32 (TCG)",
         }
@@ -99,6 +102,13 @@ pub struct Args {
     /// Use the programs already built instead of running cargo first
     #[arg(long)]
     pub no_build: bool,
+
+    /// Also run this `avm` binary's JIT (an earlier build, say) in the same rounds, as
+    /// the row `aVM jit (--compare)`: a before/after comparison then shares each
+    /// moment of the machine, which separate runs of the tool do not (the figures of
+    /// one program drift by tens of percent between minutes on a shared host)
+    #[arg(long, value_name = "AVM")]
+    pub compare: Option<PathBuf>,
 }
 
 impl Args {

@@ -21,6 +21,11 @@
 //! --json`'s `instret`, counted once, untimed) and MIPS, and the load average before
 //! and after, with a flag when other work was running.
 //!
+//! `--compare PATH` adds another `avm` binary's JIT (an earlier build) to the same rounds,
+//! as the row `aVM jit (--compare)`: before/after figures then come from the same
+//! minutes of the machine rather than from two runs of the tool, between which a shared
+//! host's speed can drift by tens of percent.
+//!
 //! This tool is where those figures come from; tests never assert times (the pure
 //! parts here have unit tests: `cargo test --release --example side_by_side`).
 //! Before the rounds it runs `cargo build --release --bin avm --example
@@ -121,9 +126,13 @@ fn run(args: &Args) -> Result<(), ToolError> {
             prepare::QEMU
         );
     }
-    let programs = prepare::programs(&target, qemu.is_some(), &workloads)?;
+    let programs = prepare::programs(&target, qemu.is_some(), &workloads, args.compare.as_deref())?;
 
-    let mut runners = vec![Runner::Native, Runner::Jit, Runner::Interp];
+    let mut runners = vec![Runner::Native, Runner::Jit];
+    if args.compare.is_some() {
+        runners.push(Runner::JitCompare);
+    }
+    runners.push(Runner::Interp);
     if qemu.is_some() {
         runners.push(Runner::Qemu);
     }
@@ -155,8 +164,20 @@ fn run(args: &Args) -> Result<(), ToolError> {
     if let Some(cpu) = cpu_model() {
         host = format!("{host}, {cpu}");
     }
-    let report =
-        Report { rounds: args.rounds, workloads, runners, best, instret, host, qemu, load_before, load_after, elapsed };
+    let compare = args.compare.as_ref().map(|p| p.display().to_string());
+    let report = Report {
+        rounds: args.rounds,
+        workloads,
+        runners,
+        best,
+        instret,
+        host,
+        qemu,
+        compare,
+        load_before,
+        load_after,
+        elapsed,
+    };
     let text = report.render();
     println!("{text}");
     if let Some(path) = &args.markdown {

@@ -27,6 +27,8 @@ pub struct Programs {
     pub bare_dir: PathBuf,
     /// The Linux builds of the guest programs, when `qemu-riscv32` is installed.
     pub linux_dir: Option<PathBuf>,
+    /// The other `avm` of `--compare`.
+    pub compare: Option<PathBuf>,
 }
 
 /// The host workspace's target directory: `AVM_GUEST_DIR` is
@@ -38,15 +40,22 @@ pub fn target_dir() -> PathBuf {
 
 /// The programs of a build in `target` (`linux` says whether to use the Linux guest
 /// builds); the files `workloads` need must exist.
-pub fn programs(target: &Path, linux: bool, workloads: &[Workload]) -> Result<Programs, ToolError> {
+pub fn programs(
+    target: &Path,
+    linux: bool,
+    workloads: &[Workload],
+    compare: Option<&Path>,
+) -> Result<Programs, ToolError> {
     let release = target.join("release");
     let programs = Programs {
         avm: release.join("avm"),
         native: release.join("examples").join("native_workload"),
         bare_dir: PathBuf::from(env!("AVM_GUEST_DIR")),
         linux_dir: linux.then(|| linux_guest_dir(target)),
+        compare: compare.map(Path::to_path_buf),
     };
     let mut needed = vec![programs.avm.clone(), programs.native.clone()];
+    needed.extend(programs.compare.clone());
     for dir in std::iter::once(&programs.bare_dir).chain(&programs.linux_dir) {
         needed.extend(workloads.iter().map(|w| dir.join(w.name())));
     }

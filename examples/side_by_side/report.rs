@@ -71,6 +71,8 @@ pub struct Report {
     pub host: String,
     /// `qemu-riscv32 --version`, or `None` when it is not installed.
     pub qemu: Option<String>,
+    /// The other `avm` of `--compare`, if any.
+    pub compare: Option<String>,
     /// Load averages just before the first round and just after the last.
     pub load_before: Option<LoadAvg>,
     /// See `load_before`.
@@ -205,6 +207,9 @@ impl Report {
                 "qemu-riscv32 is not installed, so its row is skipped \
                  (Debian/Ubuntu: `apt-get install qemu-user`).",
             ),
+        }
+        if let Some(compare) = &self.compare {
+            let _ = write!(out, " `aVM jit (--compare)`: `{compare} exec --engine=jit`, in the same rounds.");
         }
         let fmt = |l: Option<LoadAvg>| l.map_or_else(|| "n/a".to_string(), |l| l.to_string());
         let _ = write!(

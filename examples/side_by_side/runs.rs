@@ -23,9 +23,10 @@ pub fn command(programs: &Programs, runner: Runner, workload: Workload) -> Optio
             cmd.arg(name);
             cmd
         }
-        Runner::Jit | Runner::Interp => {
-            let engine = if runner == Runner::Jit { "--engine=jit" } else { "--engine=interp" };
-            let mut cmd = Command::new(&programs.avm);
+        Runner::Jit | Runner::JitCompare | Runner::Interp => {
+            let engine = if runner == Runner::Interp { "--engine=interp" } else { "--engine=jit" };
+            let avm = if runner == Runner::JitCompare { programs.compare.as_ref()? } else { &programs.avm };
+            let mut cmd = Command::new(avm);
             cmd.args(["exec", engine]).arg(programs.bare_dir.join(name));
             cmd
         }

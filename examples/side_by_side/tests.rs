@@ -108,6 +108,7 @@ fn made_up_report(qemu: bool) -> Report {
         instret,
         host: "x86_64, 2 cores".into(),
         qemu: qemu.then(|| "qemu-riscv32 version 7.2".into()),
+        compare: None,
         load_before: load(0.1),
         load_after: load(0.2),
         elapsed: Duration::from_secs(10),
@@ -161,4 +162,36 @@ fn linux_alu_passes_under_qemu() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}: {stdout}{}", out.status, String::from_utf8_lossy(&out.stderr));
     assert_eq!(stdout, "alu: 10000000 iterations, checksum 0x62130bbf\n");
+}
+
+#[test]
+fn a_compared_build_gets_its_own_rows_and_is_named() {
+    let mut report = made_up_report(false);
+    for w in Workload::ALL {
+        report.best.insert((Runner::JitCompare, w), Duration::from_millis(40));
+    }
+    report.runners.insert(2, Runner::JitCompare);
+    report.compare = Some("/tmp/avm-before".into());
+    let text = report.render();
+    assert!(text.contains("| aVM jit (--compare) vs native | 4.0x | 4.0x | 4.0x | 4.0x | 4.0x |\n"), "{text}");
+    assert!(text.contains("| aVM jit (--compare) MIPS | 5000 | 5000 | 5000 | 5000 |\n"), "{text}");
+    assert!(text.contains("`/tmp/avm-before exec --engine=jit`"), "{text}");
+}
+
+#[test]
+fn compare_runs_the_other_binary_with_the_jit() {
+    use std::path::PathBuf;
+    let programs = crate::prepare::Programs {
+        avm: PathBuf::from("/new/avm"),
+        native: PathBuf::from("/native"),
+        bare_dir: PathBuf::from("/guest"),
+        linux_dir: None,
+        compare: Some(PathBuf::from("/old/avm")),
+    };
+    let cmd = crate::runs::command(&programs, Runner::JitCompare, Workload::Keccak).expect("a command");
+    assert_eq!(cmd.get_program(), "/old/avm");
+    let args: Vec<_> = cmd.get_args().collect();
+    assert_eq!(args, ["exec", "--engine=jit", "/guest/keccak"]);
+    let without = crate::prepare::Programs { compare: None, ..programs };
+    assert!(crate::runs::command(&without, Runner::JitCompare, Workload::Keccak).is_none());
 }
